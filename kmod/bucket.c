@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Slow-path helpers of the token bucket; the fast path is inline in
+ * bucket.h.
+ */
+#include <linux/math64.h>
+#include <linux/time64.h>
+#include "bucket.h"
+
+void daqs_rate_init(struct daqs_rate *r, u64 rate_bps, u32 burst_bytes)
+{
+	u64 bytes_ps = div_u64(rate_bps, 8);
+	u64 factor = NSEC_PER_SEC;
+
+	r->rate_bps = rate_bps;
+	r->burst_bytes = burst_bytes;
+	r->mult = 0;
+	r->shift = 0;
+	r->burst_ns = 0;
+	if (!rate_bps || !bytes_ps)
+		return;
+
+	/* Largest shift that keeps mult within 32 bits: >= 31 bits kept. */
+	for (;;) {
+		u64 mult = div64_u64(factor, bytes_ps);
+
+		if (mult > U32_MAX)
+			break;
+		r->mult = mult;
+		if (mult & (1U << 31) || factor & (1ULL << 63) || r->shift == 63)
+			break;
+		factor <<= 1;
+		r->shift++;
+	}
+	r->burst_ns = daqs_rate_cost_ns(r, burst_bytes);
+}
+
+s64 daqs_bucket_tokens(const struct daqs_bucket *b, const struct daqs_rate *r,
+		       u64 now)
+{
+	s64 level = (s64)(now - (u64)atomic64_read(&b->t_next));
+	u64 bytes_ps = div_u64(r->rate_bps, 8);
+
+	if (!r->rate_bps)
+		return 0;
+	level = min_t(s64, level, r->burst_ns);
+	/* level * bytes_ps / 1e9 without overflowing for any sane level */
+	if (level >= 0)
+		return (s64)mul_u64_u64_div_u64(level, bytes_ps, NSEC_PER_SEC);
+	return -(s64)mul_u64_u64_div_u64(-level, bytes_ps, NSEC_PER_SEC);
+}

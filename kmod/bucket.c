@@ -3,6 +3,7 @@
  * Slow-path helpers of the token bucket; the fast path is inline in
  * bucket.h.
  */
+#include <linux/limits.h>
 #include <linux/math64.h>
 #include <linux/time64.h>
 #include "bucket.h"

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The packet path: a netfilter egress hook on the bound device.
+ *
+ * __dev_queue_xmit() runs egress hooks after qdisc_pkt_len_init() and before
+ * tc and the qdisc, on the transmitting CPU with BHs off. The hook charges
+ * the packet's wire length (GSO-aware: qdisc_pkt_len) to the device's bucket
+ * (bucket.h) and then:
+ *   - passes it (NF_ACCEPT) when it may leave now;
+ *   - police mode: drops it (NF_DROP) when over the limit;
+ *   - shape mode: steals it (NF_STOLEN) into this CPU's queue for the device
+ *     and arms this CPU's timer for its departure time; the timer (softirq,
+ *     pinned) hands due packets back to dev_queue_xmit() with the egress
+ *     hooks skipped, so tc and the qdisc still see them. A stolen skb keeps
+ *     its socket's write memory charged, so TCP small queues and the socket
+ *     send buffer push back on the sender instead of losing packets.
+ *
+ * Nothing here is shared between CPUs except the bucket's atomic t_next and
+ * the RCU-read cfg. Every packet the hook does not pass is counted in one of
+ * the drop counters.
+ */
+#include <linux/netfilter_netdev.h>
+#include <net/sch_generic.h>
+
+#include "daqs.h"
+
+/* Release packets due within this much of now together. */
+#define DAQS_RELEASE_SLACK_NS (20 * NSEC_PER_USEC)
+
+struct daqs_skb_cb {
+	u64 depart;		/* ns, CLOCK_MONOTONIC */
+	u32 wire_len;
+};
+
+static struct daqs_skb_cb *daqs_cb(struct sk_buff *skb)
+{
+	BUILD_BUG_ON(sizeof(struct daqs_skb_cb) > QDISC_CB_PRIV_LEN);
+	return (struct daqs_skb_cb *)qdisc_skb_cb(skb)->data;
+}
+
+static void daqs_count_tx(struct daqs_pcpu *pc, const struct sk_buff *skb,
+			  u32 wire_len)
+{
+	u64_stats_update_begin(&pc->stats.syncp);
+	u64_stats_add(&pc->stats.tx_bytes, skb->len);
+	u64_stats_inc(&pc->stats.tx_packets);
+	u64_stats_add(&pc->stats.tx_wire_bytes, wire_len);
+	u64_stats_add(&pc->stats.tx_wire_packets,
+		      skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1);
+	u64_stats_update_end(&pc->stats.syncp);
+}
+
+static void daqs_count(struct daqs_pcpu *pc, u64_stats_t *counter)
+{
+	u64_stats_update_begin(&pc->stats.syncp);
+	u64_stats_inc(counter);
+	u64_stats_update_end(&pc->stats.syncp);
+}
+
+static void daqs_xmit(struct daqs_pcpu *pc, struct sk_buff *skb)
+{
+	daqs_count_tx(pc, skb, daqs_cb(skb)->wire_len);
+	/* our hook (and any before it) already saw this packet */
+	nf_skip_egress(skb, true);
+	dev_queue_xmit(skb);
+}
+
+static enum hrtimer_restart daqs_release(struct hrtimer *timer)
+{
+	struct daqs_pcpu *pc = container_of(timer, struct daqs_pcpu, timer);
+	u64 due = ktime_get_ns() + DAQS_RELEASE_SLACK_NS;
+	enum hrtimer_restart ret = HRTIMER_NORESTART;
+	struct sk_buff_head send;
+	struct sk_buff *skb;
+
+	__skb_queue_head_init(&send);
+	spin_lock(&pc->queue.lock);
+	while ((skb = skb_peek(&pc->queue)) && daqs_cb(skb)->depart <= due) {
+		__skb_unlink(skb, &pc->queue);
+		__skb_queue_tail(&send, skb);
+	}
+	if (skb) {
+		hrtimer_set_expires(timer, ns_to_ktime(daqs_cb(skb)->depart));
+		ret = HRTIMER_RESTART;
+	}
+	spin_unlock(&pc->queue.lock);
+
+	while ((skb = __skb_dequeue(&send)))
+		daqs_xmit(pc, skb);
+	return ret;
+}
+
+static unsigned int daqs_hook(void *priv, struct sk_buff *skb,
+			      const struct nf_hook_state *state)
+{
+	struct daqs_binding *b = priv;
+	struct daqs_pcpu *pc = this_cpu_ptr(b->pcpu);
+	const struct daqs_cfg *cfg = rcu_dereference(b->cfg);
+	u32 wire_len = qdisc_pkt_len(skb);
+	bool police = cfg->mode == DAQS_MODE_POLICE;
+	u64 now, depart;
+
+	if (!cfg->rate.rate_bps) {
+		daqs_count_tx(pc, skb, wire_len);
+		return NF_ACCEPT;
+	}
+
+	if (!police &&
+	    skb_queue_len_lockless(&pc->queue) >= DAQS_QUEUE_MAX_PACKETS) {
+		daqs_count(pc, &pc->stats.drops_qlimit);
+		return NF_DROP;
+	}
+
+	now = ktime_get_ns();
+	switch (daqs_bucket_admit(&b->bucket, &cfg->rate, wire_len, now,
+				  police ? 0 : cfg->qlimit_ns, &depart)) {
+	case DAQS_PASS:
+		/* never overtake this CPU's packets that wait for the timer */
+		if (police || skb_queue_empty_lockless(&pc->queue)) {
+			daqs_count_tx(pc, skb, wire_len);
+			return NF_ACCEPT;
+		}
+		break;
+	case DAQS_DELAY:
+		break;
+	case DAQS_OVER:
+		daqs_count(pc, police ? &pc->stats.drops_police :
+					&pc->stats.drops_qlimit);
+		return NF_DROP;
+	}
+
+	daqs_cb(skb)->depart = depart;
+	daqs_cb(skb)->wire_len = wire_len;
+	daqs_count(pc, &pc->stats.throttled);
+	spin_lock(&pc->queue.lock);
+	__skb_queue_tail(&pc->queue, skb);
+	if (skb_queue_len(&pc->queue) == 1)
+		hrtimer_start(&pc->timer, ns_to_ktime(depart),
+			      HRTIMER_MODE_ABS_PINNED_SOFT);
+	spin_unlock(&pc->queue.lock);
+	return NF_STOLEN;
+}
+
+int daqs_datapath_init(struct daqs_binding *b)
+{
+	int cpu;
+
+	b->pcpu = alloc_percpu(struct daqs_pcpu);
+	if (!b->pcpu)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		struct daqs_pcpu *pc = per_cpu_ptr(b->pcpu, cpu);
+
+		skb_queue_head_init(&pc->queue);
+		hrtimer_init(&pc->timer, CLOCK_MONOTONIC,
+			     HRTIMER_MODE_ABS_PINNED_SOFT);
+		pc->timer.function = daqs_release;
+		u64_stats_init(&pc->stats.syncp);
+	}
+	daqs_bucket_init(&b->bucket, ktime_get_ns());
+	return 0;
+}
+
+void daqs_datapath_uninit(struct daqs_binding *b)
+{
+	free_percpu(b->pcpu);
+}
+
+int daqs_datapath_attach(struct daqs_binding *b, struct net_device *dev)
+{
+	b->hook = (struct nf_hook_ops) {
+		.hook = daqs_hook,
+		.priv = b,
+		.pf = NFPROTO_NETDEV,
+		.hooknum = NF_NETDEV_EGRESS,
+		/* last, so that a packet we delay has passed every other hook */
+		.priority = INT_MAX,
+		.dev = dev,
+	};
+	return nf_register_net_hook(dev_net(dev), &b->hook);
+}
+
+/*
+ * Unhook, then empty the queues: sent when the binding is deleted from a
+ * live device, counted as drops when the device is going away.
+ */
+void daqs_datapath_detach(struct daqs_binding *b, bool send_queued)
+{
+	int cpu;
+
+	nf_unregister_net_hook(dev_net(b->hook.dev), &b->hook);
+	/* no hook runs any more (synchronize_net), so no timer is armed anew */
+	for_each_possible_cpu(cpu) {
+		struct daqs_pcpu *pc = per_cpu_ptr(b->pcpu, cpu);
+		struct sk_buff_head left;
+		struct sk_buff *skb;
+
+		hrtimer_cancel(&pc->timer);
+		__skb_queue_head_init(&left);
+		spin_lock_bh(&pc->queue.lock);
+		skb_queue_splice_init(&pc->queue, &left);
+		spin_unlock_bh(&pc->queue.lock);
+
+		local_bh_disable();
+		while ((skb = __skb_dequeue(&left))) {
+			if (send_queued) {
+				daqs_xmit(pc, skb);
+			} else {
+				daqs_count(pc, &pc->stats.drops_detach);
+				kfree_skb(skb);
+			}
+		}
+		local_bh_enable();
+	}
+}
+
+void daqs_datapath_stats(const struct daqs_binding *b,
+			 struct daqs_stats_snapshot *s)
+{
+	int cpu;
+
+	memset(s, 0, sizeof(*s));
+	for_each_possible_cpu(cpu) {
+		const struct daqs_pcpu *pc = per_cpu_ptr(b->pcpu, cpu);
+		const struct daqs_stats *st = &pc->stats;
+		struct daqs_stats_snapshot c;
+		unsigned int start;
+
+		do {
+			start = u64_stats_fetch_begin(&st->syncp);
+			c.tx_bytes = u64_stats_read(&st->tx_bytes);
+			c.tx_packets = u64_stats_read(&st->tx_packets);
+			c.tx_wire_bytes = u64_stats_read(&st->tx_wire_bytes);
+			c.tx_wire_packets = u64_stats_read(&st->tx_wire_packets);
+			c.drops_police = u64_stats_read(&st->drops_police);
+			c.drops_qlimit = u64_stats_read(&st->drops_qlimit);
+			c.drops_detach = u64_stats_read(&st->drops_detach);
+			c.throttled = u64_stats_read(&st->throttled);
+		} while (u64_stats_fetch_retry(&st->syncp, start));
+
+		s->tx_bytes += c.tx_bytes;
+		s->tx_packets += c.tx_packets;
+		s->tx_wire_bytes += c.tx_wire_bytes;
+		s->tx_wire_packets += c.tx_wire_packets;
+		s->drops_police += c.drops_police;
+		s->drops_qlimit += c.drops_qlimit;
+		s->drops_detach += c.drops_detach;
+		s->throttled += c.throttled;
+		s->queued += skb_queue_len_lockless(&pc->queue);
+	}
+}

@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: GPL-2.0
+# daqs: `make demo` shows it, `make check` tests it (see README.md).
+
+KVER ?= $(shell tests/lib/kver.sh 2>/dev/null)
+KDIR ?= /lib/modules/$(KVER)/build
+CHECKPATCH ?= /var/cache/daqs/linux-source-6.1/scripts/checkpatch.pl
+DAQS_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+
+.PHONY: all module debug userspace deps dkms-install style sparse check demo clean
+
+all: module userspace
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) \
+		KCPPFLAGS='-DDAQS_VERSION=\"$(DAQS_VERSION)\"' modules
+
+debug:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_DAQS_DEBUG=y W=1 modules
+
+userspace:
+	$(MAKE) -C daqsd
+
+deps:
+	tests/deps.sh
+
+dkms-install:
+	dkms install $(CURDIR) -k $(KVER)
+
+style:
+	tests/style.sh
+
+sparse:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules
+
+check: deps
+	tests/check.sh
+
+demo: deps
+	tests/demo.sh
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	$(MAKE) -C daqsd clean 2>/dev/null || true

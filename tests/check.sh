@@ -1,0 +1,44 @@
+#!/bin/bash
+# `make check`: every suite, one after the other. Each suite prints its own
+# "N passed, N failed"; this adds them up into the final line CI reads. A
+# suite that dies without its summary counts as one failure.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+total_pass=0 total_fail=0
+log_dir=${DAQS_LOG_DIR:-$top/build/check}
+mkdir -p "$log_dir"
+
+suite() {
+	local name=$1; shift
+	local log=$log_dir/$name.log start=$SECONDS rc p f line
+	echo "=== $name: $*"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	# cmocka prints "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)"
+	if [ -z "$line" ] && grep -q '^\[  PASSED  \]' "$log"; then
+		p=$(awk '/^\[  PASSED  \]/ { s += $4 } END { print s + 0 }' "$log")
+		f=$(awk '/^\[  FAILED  \] [0-9]+ test/ { s += $4 } END { print s + 0 }' "$log")
+		line="$p passed, $f failed"
+	fi
+	p=$(echo "$line" | awk '{ print $1 + 0 }')
+	f=$(echo "$line" | awk '{ print $3 + 0 }')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+	fi
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	echo "=== $name: $p passed, $f failed ($((SECONDS - start)) s)"
+}
+
+suite style tests/style.sh
+suite dkms tests/dkms.sh
+suite unit make -C daqsd test
+suite kunit tests/kunit/run.sh
+for series in 6.1 6.12; do
+	suite "e2e-$series" tests/e2e/run.sh --kernel "$series"
+done
+
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

@@ -94,8 +94,11 @@ static void daqs_cfg_publish(struct daqs_binding *b, struct daqs_cfg *cfg)
 	struct daqs_cfg *old = rcu_replace_pointer(b->cfg, cfg,
 						   lockdep_rtnl_is_held());
 
-	if (old)
+	if (old) {
+		daqs_bucket_rescale(&b->bucket, &old->rate, &cfg->rate,
+				    ktime_get_ns());
 		kfree_rcu(old, rcu);
+	}
 }
 
 static int daqs_binding_attach(struct daqs_binding *b, struct net_device *dev)

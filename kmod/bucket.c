@@ -36,6 +36,25 @@ void daqs_rate_init(struct daqs_rate *r, u64 rate_bps, u32 burst_bytes)
 	r->burst_ns = daqs_rate_cost_ns(r, burst_bytes);
 }
 
+void daqs_bucket_rescale(struct daqs_bucket *b, const struct daqs_rate *old,
+			 const struct daqs_rate *new, u64 now)
+{
+	s64 cur = atomic64_read(&b->t_next);
+	u64 level, t_next;
+
+	/* from or to unlimited there is no level to carry over */
+	if (!old->rate_bps || !new->rate_bps)
+		return;
+	do {
+		if ((u64)cur >= now)
+			return;
+		level = min_t(u64, now - (u64)cur, old->burst_ns);
+		level = mul_u64_u64_div_u64(level, old->rate_bps, new->rate_bps);
+		level = min(level, new->burst_ns);
+		t_next = now - level;
+	} while (!atomic64_try_cmpxchg(&b->t_next, &cur, (s64)t_next));
+}
+
 s64 daqs_bucket_tokens(const struct daqs_bucket *b, const struct daqs_rate *r,
 		       u64 now)
 {

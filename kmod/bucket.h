@@ -22,9 +22,11 @@
  * unchanged. A late timer does not lose tokens: departure times are computed
  * from t_next, not from when the timer ran.
  *
- * Changing the rate replaces the daqs_rate parameters but keeps t_next: the
- * level carried over is clamped to the new burst, so a change never refills
- * the bucket and never lets the device run unlimited.
+ * Changing the rate replaces the daqs_rate parameters and then converts the
+ * level (daqs_bucket_rescale): the bytes of credit carried over stay the
+ * same, clamped to the new burst, so a change never refills the bucket and
+ * never lets the device run unlimited. A debt (packets waiting) is kept in
+ * time: those packets already have their departure times.
  *
  * Cost is computed without division: c = (len * mult) >> shift, mult and
  * shift precomputed from the rate (the scheme of psched_ratecfg).
@@ -93,6 +95,9 @@ static inline enum daqs_verdict daqs_bucket_admit(struct daqs_bucket *b,
 	*depart = max(end, now);
 	return end > now ? DAQS_DELAY : DAQS_PASS;
 }
+
+void daqs_bucket_rescale(struct daqs_bucket *b, const struct daqs_rate *old,
+			 const struct daqs_rate *new, u64 now);
 
 /* Tokens in bytes at @now: negative while packets wait (debt). */
 s64 daqs_bucket_tokens(const struct daqs_bucket *b, const struct daqs_rate *r,

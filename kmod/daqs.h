@@ -15,6 +15,7 @@
 #include <linux/kobject.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
+#include <net/netlink.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
 #include <linux/u64_stats_sync.h>
@@ -135,6 +136,7 @@ void daqs_datapath_stats(const struct daqs_binding *b,
 int daqs_genetlink_init(void);
 void daqs_genetlink_uninit(void);
 void daqs_notify(const struct daqs_binding *b, u8 event);
+extern const struct nla_policy daqs_policy[DAQS_A_MAX + 1];
 int daqs_parse_limit(struct nlattr **attrs, const struct daqs_limit *cur,
 		     struct daqs_limit *out, bool *renew_lease,
 		     struct netlink_ext_ack *extack);

@@ -157,7 +157,8 @@ int daqs_datapath_init(struct daqs_binding *b)
 		pc->timer.function = daqs_release;
 		u64_stats_init(&pc->stats.syncp);
 	}
-	daqs_bucket_init(&b->bucket, ktime_get_ns());
+	/* a new binding starts with a full bucket, like tbf */
+	daqs_bucket_init(&b->bucket, 0);
 	return 0;
 }
 

@@ -12,7 +12,7 @@
 
 #include "daqs.h"
 
-static const struct nla_policy daqs_policy[DAQS_A_MAX + 1] = {
+const struct nla_policy daqs_policy[DAQS_A_MAX + 1] = {
 	[DAQS_A_IFINDEX] = { .type = NLA_U32 },
 	[DAQS_A_IFNAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
 	[DAQS_A_MAC] = NLA_POLICY_ETH_ADDR,

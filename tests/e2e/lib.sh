@@ -1,0 +1,300 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
+#
+# lib.sh - helpers for daqs e2e test scripts, sourced inside the QEMU guest (busybox sh):
+#
+#	. "$(dirname "$0")/lib.sh"
+#
+# Results go to the guest's second serial port, one TAP-like line each:
+#	ok NAME            ok NAME # SKIP why            not ok NAME # why
+# NAME is one word (no spaces). Run scripts without `set -e`: a failed check is reported
+# and the script goes on; check* return non-zero on failure for `check ... || return`.
+#
+# busybox sh runs its own ip and tc applets for a bare `ip`/`tc`; the functions below make
+# both mean iproute2 (functions win over applets). Other Debian programs (iperf3, ethtool,
+# daqsctl, ...) are first on PATH in $DAQS_BIN.
+
+DAQS_BIN=${DAQS_BIN:-/usr/lib/daqs-bin}
+DAQS_RESULTS=${DAQS_RESULTS:-/dev/ttyS1}
+DAQS_STATE=${DAQS_STATE:-/run/daqs-e2e}
+# Outside the harness (a shell on a dev box), results only go to stdout.
+if [ ! -d "$DAQS_STATE" ]; then
+	DAQS_STATE=$(mktemp -d)
+	DAQS_RESULTS=/dev/null
+fi
+
+ip() { "$DAQS_BIN/ip" "$@"; }
+tc() { "$DAQS_BIN/tc" "$@"; }
+
+# ---- results --------------------------------------------------------------------------
+
+_daqs_result() {
+	echo "$*" >>"$DAQS_STATE/results"
+	# One open per line: the close waits for the UART to drain.
+	echo "$*" >"$DAQS_RESULTS"
+	echo "$*"
+}
+
+# ok NAME [COMMENT]
+ok() {
+	if [ $# -gt 1 ]; then
+		_daqs_result "ok $1 # $2"
+	else
+		_daqs_result "ok $1"
+	fi
+}
+
+# fail NAME REASON
+fail() { _daqs_result "not ok $1 # ${2:-failed}"; }
+
+# skip NAME REASON
+skip() { _daqs_result "ok $1 # SKIP ${2:-}"; }
+
+# note TEXT: a comment on the result port (measurements worth keeping with the results).
+note() { _daqs_result "# $*"; }
+
+# check NAME CMD [ARGS...]: ok if CMD exits 0. Its output goes to the console.
+check() {
+	_n=$1
+	shift
+	"$@"
+	_rc=$?
+	if [ $_rc -eq 0 ]; then
+		ok "$_n"
+	else
+		fail "$_n" "exit status $_rc: $*"
+	fi
+	return $_rc
+}
+
+# check_eq NAME WANT GOT: exact (string) equality.
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		fail "$1" "want '$2', got '$3'"
+		return 1
+	fi
+}
+
+# check_gt NAME A B: A > B as numbers (floats and exponents fine).
+check_gt() {
+	if awk -v a="$2" -v b="$3" 'BEGIN { exit !(a + 0 > b + 0 && a != "") }'; then
+		ok "$1"
+	else
+		fail "$1" "want $2 > $3"
+		return 1
+	fi
+}
+
+# check_ge NAME A B: A >= B as numbers.
+check_ge() {
+	if awk -v a="$2" -v b="$3" 'BEGIN { exit !(a + 0 >= b + 0 && a != "") }'; then
+		ok "$1"
+	else
+		fail "$1" "want $2 >= $3"
+		return 1
+	fi
+}
+
+# check_within NAME GOT WANT PERCENT: |GOT - WANT| <= PERCENT% of WANT.
+check_within() {
+	if awk -v g="$2" -v w="$3" -v p="$4" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(g != "" && d <= w * p / 100) }'; then
+		ok "$1"
+	else
+		fail "$1" "got $2, want $3 +-$4%"
+		return 1
+	fi
+}
+
+# ---- namespaces -------------------------------------------------------------------------
+
+# nsx NS CMD...: run CMD in netns NS; NS "-" is the guest's own namespace.
+nsx() {
+	_ns=$1
+	shift
+	if [ "$_ns" = - ]; then
+		"$@"
+	else
+		"$DAQS_BIN/ip" netns exec "$_ns" "$@"
+	fi
+}
+
+# netns_new NS: a namespace with lo up and IPv6 off, so that nothing but the test's own
+# traffic (no DAD, MLD or router solicitations) moves the byte counters.
+netns_new() {
+	ip netns add "$1" || return
+	nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null
+	nsx "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 >/dev/null
+	ip -n "$1" link set lo up
+}
+
+# netns_pair NS_A NS_B [ADDR_A ADDR_B]: two namespaces joined by a veth pair with two tx
+# and two rx queues each side: veth0 in NS_A, veth1 in NS_B. Addresses default to
+# 198.51.100.1/24 and 198.51.100.2/24.
+#
+#	┌──── NS_A ─────────────────┐     ┌──── NS_B ─────────────────┐
+#	│ veth0  198.51.100.1/24    ├─────┤ veth1  198.51.100.2/24    │
+#	│ numtxqueues 2 numrxqueues 2│     │ numtxqueues 2 numrxqueues 2│
+#	└───────────────────────────┘     └───────────────────────────┘
+netns_pair() {
+	_a=$1 _b=$2
+	_aa=${3:-198.51.100.1/24} _ba=${4:-198.51.100.2/24}
+	netns_new "$_a" || return
+	netns_new "$_b" || return
+	ip link add veth0 netns "$_a" numtxqueues 2 numrxqueues 2 type veth \
+		peer name veth1 netns "$_b" numtxqueues 2 numrxqueues 2 || return
+	ip -n "$_a" addr add "$_aa" dev veth0 &&
+		ip -n "$_b" addr add "$_ba" dev veth1 &&
+		ip -n "$_a" link set veth0 up &&
+		ip -n "$_b" link set veth1 up
+}
+
+# netns_del NS...: remove namespaces and whatever still runs in them.
+netns_del() {
+	for _ns in "$@"; do
+		for _p in $(ip netns pids "$_ns" 2>/dev/null); do
+			kill -9 "$_p" 2>/dev/null
+		done
+		ip netns del "$_ns" 2>/dev/null
+	done
+	return 0
+}
+
+# ---- device counters --------------------------------------------------------------------
+
+# netdev_stat NS DEV FIELD: /sys/class/net/DEV/statistics/FIELD as seen in NS ("-": here).
+netdev_stat() {
+	nsx "$1" cat "/sys/class/net/$2/statistics/$3"
+}
+
+# netdev_stat_pair NS_A DEV_A FIELD_A NS_B DEV_B FIELD_B: prints "A B", both read while
+# A did not move (A, B, A again until the two A agree), so late packets cannot make two
+# views of one flow disagree.
+netdev_stat_pair() {
+	_i=0
+	while [ $_i -lt 20 ]; do
+		_x=$(netdev_stat "$1" "$2" "$3") || return
+		_y=$(netdev_stat "$4" "$5" "$6") || return
+		_z=$(netdev_stat "$1" "$2" "$3") || return
+		if [ "$_x" = "$_z" ]; then
+			echo "$_x $_y"
+			return 0
+		fi
+		_i=$((_i + 1))
+		sleep 0.2
+	done
+	echo "$_x $_y"
+	return 1
+}
+
+# ---- iperf3 -----------------------------------------------------------------------------
+
+# _port_listening NS PORT: some socket in NS listens on TCP PORT.
+_port_listening() {
+	_hex=$(printf '%04X' "$2")
+	nsx "$1" cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+		awk -v p=":$_hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }'
+}
+
+# iperf3_server NS [PORT]: start a server in the background and wait until it listens.
+iperf3_server() {
+	_port=${2:-5201}
+	nsx "$1" iperf3 --server --port "$_port" >"/tmp/iperf3-server-$1-$_port.log" 2>&1 &
+	echo $! >"$DAQS_STATE/iperf3-$1-$_port.pid"
+	_i=0
+	while [ $_i -lt 100 ]; do
+		_port_listening "$1" "$_port" && return 0
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	echo "iperf3 server in $1 on port $_port did not start:" >&2
+	cat "/tmp/iperf3-server-$1-$_port.log" >&2
+	return 1
+}
+
+# iperf3_server_stop NS [PORT]
+iperf3_server_stop() {
+	_pf=$DAQS_STATE/iperf3-$1-${2:-5201}.pid
+	[ -f "$_pf" ] || return 0
+	kill "$(cat "$_pf")" 2>/dev/null
+	rm -f "$_pf"
+	return 0
+}
+
+# iperf3_client NS SERVER SECONDS OUT [IPERF3 ARGS...]: a client run with --json output
+# in file OUT. The JSON goes to the console too when iperf3 fails.
+iperf3_client() {
+	_ns=$1 _srv=$2 _t=$3 _out=$4
+	shift 4
+	nsx "$_ns" iperf3 --client "$_srv" --time "$_t" --json "$@" >"$_out" 2>&1
+	_rc=$?
+	if [ $_rc -ne 0 ]; then
+		echo "iperf3 --client $_srv in $_ns failed ($_rc):" >&2
+		cat "$_out" >&2
+	fi
+	return $_rc
+}
+
+# json_flatten [FILE]: one "path=value" line per scalar, e.g.
+#	end.sum_received.bits_per_second=1503238553.6
+#	end.streams.0.sender.retransmits=0
+# Strings lose their quotes (escapes kept as they are). A small tokenizer, not a validator;
+# enough for iperf3's output, and independent of how it is laid out.
+json_flatten() {
+	awk '
+	function name(  nm) {
+		if (d == 0) return ""
+		if (typ[d] == "o") nm = key
+		else nm = ai[d]++
+		return pfx[d] == "" ? nm : pfx[d] "." nm
+	}
+	{
+		line = $0
+		n = length(line)
+		for (i = 1; i <= n; i++) {
+			c = substr(line, i, 1)
+			if (c == " " || c == "\t" || c == "\r") continue
+			if (c == "{" || c == "[") {
+				nm = name(); d++
+				typ[d] = (c == "{") ? "o" : "a"; pfx[d] = nm; ai[d] = 0; expk = (c == "{")
+			} else if (c == "}" || c == "]") {
+				d--; expk = 0
+			} else if (c == ",") {
+				expk = (typ[d] == "o")
+			} else if (c == ":") {
+				expk = 0
+			} else if (c == "\"") {
+				s = ""
+				for (i++; i <= n; i++) {
+					c = substr(line, i, 1)
+					if (c == "\\") { s = s c substr(line, i + 1, 1); i++; continue }
+					if (c == "\"") break
+					s = s c
+				}
+				if (typ[d] == "o" && expk) key = s
+				else print name() "=" s
+			} else {
+				v = ""
+				while (i <= n && index(",}] \t\r", c) == 0) { v = v c; i++; c = substr(line, i, 1) }
+				i--
+				print name() "=" v
+			}
+		}
+	}' "$@"
+}
+
+# json_get FILE PATH: the value at PATH (see json_flatten), empty if absent.
+json_get() {
+	json_flatten "$1" | awk -v k="$2" 'index($0, k "=") == 1 { print substr($0, length(k) + 2); exit }'
+}
+
+# Receiver goodput in bit/s (payload only; see lab-facts on header overhead).
+iperf3_rx_bps() { json_get "$1" end.sum_received.bits_per_second; }
+# Sender retransmits (TCP).
+iperf3_retransmits() { json_get "$1" end.sum_sent.retransmits; }
+# Payload bytes the sender sent.
+iperf3_sent_bytes() { json_get "$1" end.sum_sent.bytes; }
+
+# mbit BPS: bit/s as Mbit/s with one decimal, for notes.
+mbit() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }

@@ -8,6 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* written by the Makefile from `git describe` */
+#if __has_include("version.h")
+#include "version.h"
+#endif
 #ifndef DAQS_VERSION
 #define DAQS_VERSION "unknown"
 #endif

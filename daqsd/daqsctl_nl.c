@@ -40,7 +40,7 @@ int daqsctl_nl_open(struct daqsctl_nl *nl)
 	fd = nl_socket_get_fd(nl->sk);
 	/* libnl 3.7 opens it with SOCK_CLOEXEC; make sure on any version */
 	fl = fcntl(fd, F_GETFD);
-	if (fl >= 0)
+	if (fl >= 0 && !(fl & FD_CLOEXEC))
 		(void)fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
 	/* NETLINK_EXT_ACK: errors carry the kernel's message (libnl 3.7 has
 	 * no nl_socket_set_ext_ack); CAP_ACK: do not echo our request back */

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck shell=sh
+# shellcheck shell=dash
+# (busybox ash: POSIX sh plus `local`, like dash)
 #
 # lib.sh - helpers for daqs e2e test scripts, sourced inside the QEMU guest (busybox sh):
 #
@@ -55,7 +56,7 @@ note() { _daqs_result "# $*"; }
 
 # check NAME CMD [ARGS...]: ok if CMD exits 0. Its output goes to the console.
 check() {
-	_n=$1
+	local _n=$1 _rc
 	shift
 	"$@"
 	_rc=$?
@@ -111,7 +112,7 @@ check_within() {
 
 # nsx NS CMD...: run CMD in netns NS; NS "-" is the guest's own namespace.
 nsx() {
-	_ns=$1
+	local _ns=$1
 	shift
 	if [ "$_ns" = - ]; then
 		"$@"
@@ -138,8 +139,7 @@ netns_new() {
 #	│ numtxqueues 2 numrxqueues 2│     │ numtxqueues 2 numrxqueues 2│
 #	└───────────────────────────┘     └───────────────────────────┘
 netns_pair() {
-	_a=$1 _b=$2
-	_aa=${3:-198.51.100.1/24} _ba=${4:-198.51.100.2/24}
+	local _a=$1 _b=$2 _aa=${3:-198.51.100.1/24} _ba=${4:-198.51.100.2/24}
 	netns_new "$_a" || return
 	netns_new "$_b" || return
 	ip link add veth0 netns "$_a" numtxqueues 2 numrxqueues 2 type veth \
@@ -152,6 +152,7 @@ netns_pair() {
 
 # netns_del NS...: remove namespaces and whatever still runs in them.
 netns_del() {
+	local _ns _p
 	for _ns in "$@"; do
 		for _p in $(ip netns pids "$_ns" 2>/dev/null); do
 			kill -9 "$_p" 2>/dev/null
@@ -172,7 +173,7 @@ netdev_stat() {
 # A did not move (A, B, A again until the two A agree), so late packets cannot make two
 # views of one flow disagree.
 netdev_stat_pair() {
-	_i=0
+	local _i=0 _x _y _z
 	while [ $_i -lt 20 ]; do
 		_x=$(netdev_stat "$1" "$2" "$3") || return
 		_y=$(netdev_stat "$4" "$5" "$6") || return
@@ -188,10 +189,22 @@ netdev_stat_pair() {
 	return 1
 }
 
+# mq_txq_stat NS DEV QUEUE bytes|packets: what tx queue QUEUE (0-based) sent, as counted
+# by the root mq qdisc's per-queue class (the default root of a multi-queue device). Works
+# on any driver and kernel: 6.12's virtio_net no longer has per-queue ethtool -S counters.
+mq_txq_stat() {
+	nsx "$1" "$DAQS_BIN/tc" -s class show dev "$2" |
+		awk -v cls=":$(($3 + 1))" -v what="$4" '
+			$1 == "class" && $2 == "mq" { inq = ($3 == cls); next }
+			inq && $1 == "Sent" { print (what == "bytes") ? $2 : $4; found = 1; exit }
+			END { exit !found }'
+}
+
 # ---- iperf3 -----------------------------------------------------------------------------
 
 # _port_listening NS PORT: some socket in NS listens on TCP PORT.
 _port_listening() {
+	local _hex
 	_hex=$(printf '%04X' "$2")
 	nsx "$1" cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
 		awk -v p=":$_hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }'
@@ -199,8 +212,14 @@ _port_listening() {
 
 # iperf3_server NS [PORT]: start a server in the background and wait until it listens.
 iperf3_server() {
-	_port=${2:-5201}
-	nsx "$1" iperf3 --server --port "$_port" >"/tmp/iperf3-server-$1-$_port.log" 2>&1 &
+	local _port=${2:-5201} _i
+	# Not through nsx: $! must be iperf3 itself (ip netns exec execs it), not a subshell.
+	if [ "$1" = - ]; then
+		iperf3 --server --port "$_port" >"/tmp/iperf3-server-$1-$_port.log" 2>&1 &
+	else
+		"$DAQS_BIN/ip" netns exec "$1" iperf3 --server --port "$_port" \
+			>"/tmp/iperf3-server-$1-$_port.log" 2>&1 &
+	fi
 	echo $! >"$DAQS_STATE/iperf3-$1-$_port.pid"
 	_i=0
 	while [ $_i -lt 100 ]; do
@@ -215,7 +234,7 @@ iperf3_server() {
 
 # iperf3_server_stop NS [PORT]
 iperf3_server_stop() {
-	_pf=$DAQS_STATE/iperf3-$1-${2:-5201}.pid
+	local _pf="$DAQS_STATE/iperf3-$1-${2:-5201}.pid"
 	[ -f "$_pf" ] || return 0
 	kill "$(cat "$_pf")" 2>/dev/null
 	rm -f "$_pf"
@@ -225,7 +244,7 @@ iperf3_server_stop() {
 # iperf3_client NS SERVER SECONDS OUT [IPERF3 ARGS...]: a client run with --json output
 # in file OUT. The JSON goes to the console too when iperf3 fails.
 iperf3_client() {
-	_ns=$1 _srv=$2 _t=$3 _out=$4
+	local _ns=$1 _srv=$2 _t=$3 _out=$4 _rc
 	shift 4
 	nsx "$_ns" iperf3 --client "$_srv" --time "$_t" --json "$@" >"$_out" 2>&1
 	_rc=$?

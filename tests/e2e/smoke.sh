@@ -72,6 +72,13 @@ else
 	skip daqs-module "no daqs.ko in this initramfs (run.sh --module)"
 fi
 
+# --- virtio-serial port to the host (run.sh --virtio-serial) -----------------------------
+if [ -n "${DAQS_VPORT:-}" ]; then
+	check vport-org.daqs.0 test -c "$DAQS_VPORT"
+else
+	skip vport "no --virtio-serial port on this boot"
+fi
+
 # --- 2-queue virtio-net to the host (run.sh --mq-net) ------------------------------------
 if [ -z "${DAQS_HOST_IP:-}" ]; then
 	skip mq-net "no --mq-net NIC on this boot"
@@ -96,11 +103,9 @@ else
 fi
 
 # One client pinned to each CPU: virtio_net maps CPU n to tx queue n (XPS), so both
-# queues must carry packets. ethtool -S has the per-queue counters.
-qpkts() {
-	ethtool -S eth0 | awk -v k="tx_queue_$1_packets:" '$1 == k { print $2 }'
-}
-a0=$(qpkts 0) a1=$(qpkts 1)
+# queues must carry packets. The root qdisc is mq, whose classes count per queue.
+check mq-net-root-mq sh -c "$DAQS_BIN/tc qdisc show dev eth0 | grep -q '^qdisc mq 0: root'"
+a0=$(mq_txq_stat - eth0 0 packets) a1=$(mq_txq_stat - eth0 1 packets)
 taskset 1 iperf3 --client "$DAQS_HOST_IP" --port 5201 --time 2 --json >/tmp/mq0.json 2>&1 &
 p0=$!
 taskset 2 iperf3 --client "$DAQS_HOST_IP" --port 5202 --time 2 --json >/tmp/mq1.json 2>&1 &
@@ -109,7 +114,7 @@ wait $p0
 r0=$?
 wait $p1
 r1=$?
-b0=$(qpkts 0) b1=$(qpkts 1)
+b0=$(mq_txq_stat - eth0 0 packets) b1=$(mq_txq_stat - eth0 1 packets)
 note "mq-net: tx queue 0 +$((b0 - a0)) packets, tx queue 1 +$((b1 - a1)) packets"
 check_eq mq-net-pinned-clients "0 0" "$r0 $r1"
 check_gt mq-net-txq0-used "$((b0 - a0))" 0

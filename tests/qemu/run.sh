@@ -85,30 +85,17 @@ for t in "${tests[@]}"; do
 done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86 is not installed"
 
-# --- kernel and initramfs (cached) --------------------------------------------------
-kv=$("$HERE/kernel.sh" "$kernel")
-CACHE=${DAQS_CACHE:-/var/cache/daqs}
-vmlinuz=$CACHE/kernels/$kv/root/boot/vmlinuz-$kv
-[[ -f $vmlinuz ]] || die "no $vmlinuz"
-if [[ -z $initrd ]]; then
-	initrd=$("$HERE/mkinitramfs.sh" --kv "$kv" --tests "$testdir" "${mk_args[@]}")
-fi
-
-if [[ -z $outdir ]]; then
-	outdir=$(mktemp -d "${TMPDIR:-/tmp}/daqs-e2e.XXXXXX")
-else
-	mkdir -p "$outdir"
-fi
-console=$outdir/console.log
-results=$outdir/results.txt
-: >"$console"
-: >"$results"
-
 # --- cleanup: runs on every exit path, including timeout, Ctrl-C and errors ----------
 qemu_pid='' tail_pid='' netns='' server_pids=()
+summary_done=0
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM HUP
+	if [[ $summary_done == 0 && $rc != 0 ]]; then
+		# Setup failed or we were interrupted: still end with a countable line.
+		echo "not ok harness # run.sh stopped with status $rc before a verdict"
+		echo "daqs-e2e: 0 passed, 1 failed"
+	fi
 	if [[ -n $qemu_pid ]] && kill -0 "$qemu_pid" 2>/dev/null; then
 		# timeout(1) passes TERM on to QEMU.
 		kill -TERM "$qemu_pid" 2>/dev/null || true
@@ -138,6 +125,25 @@ cleanup() {
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT
 trap 'log "terminated"; exit 143' TERM HUP
+
+# --- kernel and initramfs (cached) --------------------------------------------------
+kv=$("$HERE/kernel.sh" "$kernel")
+CACHE=${DAQS_CACHE:-/var/cache/daqs}
+vmlinuz=$CACHE/kernels/$kv/root/boot/vmlinuz-$kv
+[[ -f $vmlinuz ]] || die "no $vmlinuz"
+if [[ -z $initrd ]]; then
+	initrd=$("$HERE/mkinitramfs.sh" --kv "$kv" --tests "$testdir" "${mk_args[@]}")
+fi
+
+if [[ -z $outdir ]]; then
+	outdir=$(mktemp -d "${TMPDIR:-/tmp}/daqs-e2e.XXXXXX")
+else
+	mkdir -p "$outdir"
+fi
+console=$outdir/console.log
+results=$outdir/results.txt
+: >"$console"
+: >"$results"
 
 # Namespaces of earlier runs that were killed too hard to clean up after themselves.
 for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^daqs-e2e-[0-9]+$/ { print $1 }'); do
@@ -242,7 +248,7 @@ elif [[ $qrc != 0 ]]; then
 fi
 if ! grep -qx 'daqs-e2e: done' "$results"; then
 	echo "not ok boot # no 'daqs-e2e: done' on the result port (crash, hang or timeout); console tail:"
-	tail -n 25 "$console" | sed 's/^/#   /'
+	tail -n 15 "$console" | sed 's/^/#   /'
 	failed=$((failed + 1))
 fi
 bad_re='WARNING:|BUG:|Oops|Kernel panic|KASAN|UBSAN'
@@ -256,4 +262,5 @@ echo "# kernel $kv, wall ${wall} s, logs in $outdir"
 summary="daqs-e2e: $passed passed, $failed failed"
 [[ $skipped -gt 0 ]] && summary+=", $skipped skipped"
 echo "$summary"
+summary_done=1
 [[ $failed -eq 0 ]]

@@ -92,8 +92,8 @@ static void daqs_bucket_test_rate_init(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, r.burst_bytes, 15000U);
 	KUNIT_EXPECT_EQ(test, r.burst_ns, daqs_rate_cost_ns(&r, 15000));
 	KUNIT_EXPECT_LE(test, r.shift, 63);
-	/* At least 30 significant bits: the 1e-6 below is not luck. */
-	KUNIT_EXPECT_GE(test, r.mult, 1U << 30);
+	/* 1e-6 needs 20 significant bits, whatever the shift. */
+	KUNIT_EXPECT_GE(test, r.mult, 1U << 20);
 
 	ideal = mul_u64_u64_div_u64(8 * NSEC_PER_SEC, 1ULL << r.shift,
 				    p->rate_bps);
@@ -200,19 +200,6 @@ static void daqs_bucket_test_rate_zero(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, daqs_bucket_tokens(&b, &r, T0), 0LL);
 }
 
-/* A rate below one byte per second is not a rate: it reads as unlimited. */
-static void daqs_bucket_test_rate_below_byte(struct kunit *test)
-{
-	struct daqs_rate r;
-
-	daqs_rate_init(&r, 7, 15000);
-	KUNIT_EXPECT_EQ(test, r.mult, 0U);
-	KUNIT_EXPECT_EQ(test, r.burst_ns, 0ULL);
-	/* The smallest rate that is accepted is far from that edge. */
-	daqs_rate_init(&r, DAQS_RATE_MIN_BPS, 15000);
-	KUNIT_EXPECT_EQ(test, daqs_rate_cost_ns(&r, 1), 1000000ULL);
-}
-
 /* U64_MAX bit/s: every length up to U32_MAX costs at most 2 ns. */
 static void daqs_bucket_test_rate_u64_max(struct kunit *test)
 {
@@ -247,6 +234,7 @@ static const struct burst_case burst_cases[] = {
 	{ 25 * GBIT, 64000, 1000 },
 	{ 40 * GBIT, 65536, 4096 },
 	{ 100 * GBIT, 15000, 1500 },
+	{ 100 * GBIT, 64000, 1500 },	/* 42 and a remainder */
 };
 
 static void burst_case_desc(const struct burst_case *p, char *desc)
@@ -282,8 +270,10 @@ static void daqs_bucket_test_full_burst(struct kunit *test)
 	before = t_next(&b);
 	KUNIT_EXPECT_EQ(test, before, T0 + n * cost);
 	depart = UNTOUCHED;
-	KUNIT_EXPECT_EQ(test, daqs_bucket_admit(&b, &r, p->len, T0 + r.burst_ns,
-						POLICE, &depart), DAQS_OVER);
+	KUNIT_ASSERT_EQ_MSG(test, daqs_bucket_admit(&b, &r, p->len,
+						    T0 + r.burst_ns, POLICE,
+						    &depart),
+			    DAQS_OVER, "packet %u passed the full bucket", n + 1);
 	KUNIT_EXPECT_EQ(test, depart, UNTOUCHED);
 	KUNIT_EXPECT_EQ(test, t_next(&b), before);
 	KUNIT_EXPECT_EQ(test, daqs_bucket_admit(&b, &r, p->len, T0 + r.burst_ns,
@@ -494,10 +484,12 @@ static void daqs_bucket_test_shape_qlimit(struct kunit *test)
 }
 
 /*
- * A rate change swaps struct daqs_rate and keeps t_next: the level is
- * clamped to the new burst, never refilled, and a debt is kept in time.
+ * A rate change publishes the new struct daqs_rate before it rescales the
+ * level, so packets in between are admitted at the new rate with the old
+ * t_next: the level is clamped to the new burst, never refilled, and a debt
+ * is kept in time.
  */
-static void daqs_bucket_test_rate_change(struct kunit *test)
+static void daqs_bucket_test_rate_swap(struct kunit *test)
 {
 	struct daqs_rate a, big, small, slow;
 	struct daqs_bucket b;
@@ -541,6 +533,134 @@ static void daqs_bucket_test_rate_change(struct kunit *test)
 						NO_QLIMIT, &depart),
 			DAQS_DELAY);
 	KUNIT_EXPECT_EQ(test, depart, now + NSEC_PER_MSEC + 120000);
+}
+
+struct rescale_case {
+	u64 old_bps;
+	u32 old_burst;
+	u64 new_bps;
+	u32 new_burst;
+	s64 level;		/* bytes at the old rate; < 0: debt */
+};
+
+static const struct rescale_case rescale_cases[] = {
+	/* The bytes of credit are kept, whichever way the rate goes. */
+	{ GBIT, 150000, 100 * MBIT, 1500000, 148500 },
+	{ 100 * MBIT, 1500000, GBIT, 150000, 148500 },
+	{ 10 * MBIT, 15000, GBIT, 1500000, 7500 },
+	{ DAQS_RATE_MIN_BPS, 15000, GBIT, 15000, 15000 },
+	{ GBIT, 15000, DAQS_RATE_MIN_BPS, 15000, 15000 },
+	/* Clamped to the new burst. */
+	{ GBIT, 150000, GBIT, 15000, 148500 },
+	{ GBIT, 150000, 100 * MBIT, 15000, 150000 },
+	/* Never refilled. */
+	{ GBIT, 15000, 100 * MBIT, 1500000, 0 },
+	{ GBIT, 15000, GBIT, 1500000, 15000 },
+	{ GBIT, 15000, 10 * MBIT, 1500000, 1500 },
+	/* A debt is kept in time: those packets have their departures. */
+	{ GBIT, 15000, 100 * MBIT, 15000, -125000 },
+	{ 100 * MBIT, 15000, GBIT, 15000, -1500 },
+};
+
+static void rescale_case_desc(const struct rescale_case *p, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE,
+		 "%llu bit/s burst %u -> %llu bit/s burst %u, level %lld",
+		 p->old_bps, p->old_burst, p->new_bps, p->new_burst, p->level);
+}
+
+KUNIT_ARRAY_PARAM(rescale, rescale_cases, rescale_case_desc);
+
+/*
+ * daqs_bucket_rescale carries the byte level over to the new rate, clamped
+ * to the new burst; a debt stays where it is.
+ */
+static void daqs_bucket_test_rescale(struct kunit *test)
+{
+	const struct rescale_case *p = test->param_value;
+	struct daqs_rate old, new;
+	struct daqs_bucket b;
+	u64 now = T0, depart, before;
+	s64 expect, after;
+	u32 n;
+
+	daqs_rate_init(&old, p->old_bps, p->old_burst);
+	daqs_rate_init(&new, p->new_bps, p->new_burst);
+	if (p->level >= 0)
+		daqs_bucket_init(&b, now - daqs_rate_cost_ns(&old, p->level));
+	else
+		daqs_bucket_init(&b, now + daqs_rate_cost_ns(&old, -p->level));
+	KUNIT_ASSERT_EQ(test, daqs_bucket_tokens(&b, &old, now), p->level);
+	before = t_next(&b);
+
+	daqs_bucket_rescale(&b, &old, &new, now);
+	after = daqs_bucket_tokens(&b, &new, now);
+	if (p->level < 0) {
+		KUNIT_EXPECT_EQ(test, t_next(&b), before);
+		expect = -(s64)mul_u64_u64_div_u64(before - now, p->new_bps,
+						   8 * NSEC_PER_SEC);
+		KUNIT_EXPECT_EQ(test, after, expect);
+		return;
+	}
+	expect = min_t(s64, p->level, p->new_burst);
+	KUNIT_EXPECT_EQ(test, after, expect);
+	KUNIT_EXPECT_LE(test, t_next(&b), now);
+
+	/* And that is what leaves at once, to the byte. */
+	for (n = 0; n <= expect / 1500; n++)
+		if (daqs_bucket_admit(&b, &new, 1500, now, POLICE, &depart) !=
+		    DAQS_PASS)
+			break;
+	KUNIT_EXPECT_EQ(test, n, (u32)(expect / 1500));
+}
+
+/* Rescaling from or to unlimited leaves t_next alone. */
+static void daqs_bucket_test_rescale_unlimited(struct kunit *test)
+{
+	struct daqs_rate limited, unlimited;
+	struct daqs_bucket b;
+
+	daqs_rate_init(&limited, GBIT, 15000);
+	daqs_rate_init(&unlimited, 0, 15000);
+	daqs_bucket_init(&b, T0 - 5000);
+	daqs_bucket_rescale(&b, &limited, &unlimited, T0);
+	KUNIT_EXPECT_EQ(test, t_next(&b), T0 - 5000);
+	daqs_bucket_rescale(&b, &unlimited, &limited, T0);
+	KUNIT_EXPECT_EQ(test, t_next(&b), T0 - 5000);
+}
+
+/*
+ * Rescaling soon after boot, to a lower rate: the level in ns grows (the
+ * same bytes take longer at the new rate), but it cannot reach back before
+ * boot; t_next = now - level must not wrap below 0. A new binding starts
+ * full with t_next = 0 (datapath.c), so 100 ms after boot at 1 Gbit/s the
+ * level is one burst, 500 us; at 1 Mbit/s the same 62500 bytes are 500 ms,
+ * more than the 100 ms since boot.
+ */
+static void daqs_bucket_test_rescale_boot_time(struct kunit *test)
+{
+	u64 now = 100 * NSEC_PER_MSEC, depart;
+	struct daqs_rate old, new;
+	struct daqs_bucket b;
+	s64 tokens;
+
+	daqs_rate_init(&old, GBIT, 62500);
+	daqs_rate_init(&new, MBIT, 62500);
+	daqs_bucket_init(&b, 0);
+	KUNIT_ASSERT_EQ(test, daqs_bucket_tokens(&b, &old, now), 62500LL);
+
+	daqs_bucket_rescale(&b, &old, &new, now);
+	KUNIT_EXPECT_LE_MSG(test, t_next(&b), now, "t_next %lld",
+			    (s64)t_next(&b));
+	tokens = daqs_bucket_tokens(&b, &new, now);
+	KUNIT_EXPECT_GE(test, tokens, 0LL);
+	KUNIT_EXPECT_LE(test, tokens, 62500LL);
+	/* 100 ms at 1 Mbit/s is 12500 bytes: 8 packets at least. */
+	KUNIT_EXPECT_EQ(test, daqs_bucket_admit(&b, &new, 1500, now, POLICE,
+						&depart), DAQS_PASS);
+	KUNIT_EXPECT_NE(test, daqs_bucket_admit(&b, &new, 1500, now,
+						NSEC_PER_SEC, &depart),
+			DAQS_OVER);
 }
 
 /*
@@ -663,7 +783,7 @@ static void daqs_bucket_test_tokens(struct kunit *test)
 	s64 full;
 
 	daqs_rate_init(&r, p->rate_bps, 15000);
-	bytes_per_ns = div_u64(p->rate_bps, 8 * NSEC_PER_SEC);
+	bytes_per_ns = div64_u64(p->rate_bps, 8 * NSEC_PER_SEC);
 
 	daqs_bucket_init(&b, now);
 	KUNIT_EXPECT_EQ(test, daqs_bucket_tokens(&b, &r, now), 0LL);
@@ -690,7 +810,6 @@ static struct kunit_case daqs_bucket_cases[] = {
 	KUNIT_CASE_PARAM(daqs_bucket_test_rate_init, rate_gen_params),
 	KUNIT_CASE_PARAM(daqs_bucket_test_cost_whole_ns, whole_ns_gen_params),
 	KUNIT_CASE(daqs_bucket_test_rate_zero),
-	KUNIT_CASE(daqs_bucket_test_rate_below_byte),
 	KUNIT_CASE(daqs_bucket_test_rate_u64_max),
 	KUNIT_CASE_PARAM(daqs_bucket_test_full_burst, burst_gen_params),
 	KUNIT_CASE_PARAM(daqs_bucket_test_idle, idle_gen_params),
@@ -698,7 +817,10 @@ static struct kunit_case daqs_bucket_cases[] = {
 	KUNIT_CASE_PARAM(daqs_bucket_test_police_rate, rate_gen_params),
 	KUNIT_CASE(daqs_bucket_test_police_refuses),
 	KUNIT_CASE(daqs_bucket_test_shape_qlimit),
-	KUNIT_CASE(daqs_bucket_test_rate_change),
+	KUNIT_CASE(daqs_bucket_test_rate_swap),
+	KUNIT_CASE_PARAM(daqs_bucket_test_rescale, rescale_gen_params),
+	KUNIT_CASE(daqs_bucket_test_rescale_unlimited),
+	KUNIT_CASE(daqs_bucket_test_rescale_boot_time),
 	KUNIT_CASE(daqs_bucket_test_boot_time),
 	KUNIT_CASE(daqs_bucket_test_len_u32_max),
 	KUNIT_CASE(daqs_bucket_test_s64_boundary),

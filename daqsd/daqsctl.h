@@ -162,7 +162,7 @@ void daqsctl_format_bindings(FILE *f, const struct daqs_binding_info *b,
 /* monitor: exactly one line, ending in '\n' */
 void daqsctl_format_event(FILE *f, const struct daqs_binding_info *b,
 			  bool json);
-/* order of show: by name, then MAC */
+/* order of show: by name (eth2 before eth10), then MAC */
 int daqsctl_binding_cmp(const void *a, const void *b);
 
 #endif /* DAQSCTL_H */

@@ -370,7 +370,8 @@ void daqsctl_format_event(FILE *f, const struct daqs_binding_info *b,
 int daqsctl_binding_cmp(const void *pa, const void *pb)
 {
 	const struct daqs_binding_info *a = pa, *b = pb;
-	int r = strcmp(a->ifname, b->ifname);
+	/* version order, so eth2 comes before eth10 */
+	int r = strverscmp(a->ifname, b->ifname);
 
 	return r ? r : memcmp(a->mac, b->mac, sizeof(a->mac));
 }

@@ -410,7 +410,8 @@ static void test_event_names(void **state)
 
 static void test_sort(void **state)
 {
-	struct daqs_binding_info v[4] = { full(), full(), full(), full() };
+	struct daqs_binding_info v[6] = { full(), full(), full(), full(),
+					  full(), full() };
 	size_t i;
 
 	(void)state;
@@ -419,14 +420,19 @@ static void test_sort(void **state)
 	v[1].mac[5] = 0x57;
 	strcpy(v[2].ifname, "eth0");
 	strcpy(v[3].ifname, "a");
-	qsort(v, 4, sizeof(v[0]), daqsctl_binding_cmp);
+	strcpy(v[4].ifname, "eth10");
+	strcpy(v[5].ifname, "eth2");
+	qsort(v, 6, sizeof(v[0]), daqsctl_binding_cmp);
 	assert_string_equal(v[0].ifname, "a");
 	assert_string_equal(v[1].ifname, "eth0");
 	assert_int_equal(v[1].mac[5], 0x56);
 	assert_string_equal(v[2].ifname, "eth0");
 	assert_int_equal(v[2].mac[5], 0x57);
-	assert_string_equal(v[3].ifname, "veth1");
-	for (i = 0; i < 3; i++)
+	/* numbers in names in numeric order, as a person reads them */
+	assert_string_equal(v[3].ifname, "eth2");
+	assert_string_equal(v[4].ifname, "eth10");
+	assert_string_equal(v[5].ifname, "veth1");
+	for (i = 0; i < 5; i++)
 		assert_true(daqsctl_binding_cmp(&v[i], &v[i + 1]) < 0);
 }
 

@@ -219,6 +219,12 @@ else
 		gzip -1 >"$stage.cpio.gz"
 	mv "$stage.cpio.gz" "$img"
 	log "$(du -h "$img" | cut -f1) $img"
+	# Every changed input makes a new image: keep the 30 newest, and none younger than an
+	# hour goes (another run may be about to boot it).
+	find "$CACHE/initramfs" -maxdepth 1 -name '*.cpio.gz' -printf '%T@ %p\n' | sort -rn |
+		tail -n +31 | cut -d' ' -f2- | while read -r old; do
+			find "$old" -mmin +60 -delete
+		done
 fi
 if [[ -n $out ]]; then
 	cp "$img" "$out"

@@ -119,7 +119,11 @@ static void daqs_binding_count_test(struct kunit *test)
 	unregister_netdev(dev);
 }
 
-/* 1000 B/s with a 1500 B bucket: one 1000 B packet fits, the next do not. */
+/*
+ * 1 MB/s with a 1500 B bucket (1.5 ms): one 1400 B packet fits, the next do
+ * not until 1.3 ms have passed. (A bucket holds at most the time since boot,
+ * and UML runs tests about 60 ms after boot: keep the burst shorter.)
+ */
 static void daqs_binding_police_test(struct kunit *test)
 {
 	struct net_device *dev = daqs_test_dev(test);
@@ -127,21 +131,21 @@ static void daqs_binding_police_test(struct kunit *test)
 	struct daqs_stats_snapshot st;
 	struct daqs_binding *b;
 
-	l.rate_bps = 8000;
+	l.rate_bps = 8000000;
 	l.burst_bytes = 1500;
 	l.mode = DAQS_MODE_POLICE;
 	b = daqs_test_set(test, dev, &l);
-	KUNIT_EXPECT_EQ(test, daqs_test_send(dev, 1000), NET_XMIT_SUCCESS);
-	KUNIT_EXPECT_EQ(test, daqs_test_send(dev, 1000), NET_XMIT_DROP);
-	KUNIT_EXPECT_EQ(test, daqs_test_send(dev, 1000), NET_XMIT_DROP);
+	KUNIT_EXPECT_EQ(test, daqs_test_send(dev, 1400), NET_XMIT_SUCCESS);
+	KUNIT_EXPECT_EQ(test, daqs_test_send(dev, 1400), NET_XMIT_DROP);
+	KUNIT_EXPECT_EQ(test, daqs_test_send(dev, 1400), NET_XMIT_DROP);
 	daqs_datapath_stats(b, &st);
 	KUNIT_EXPECT_EQ(test, st.tx_packets, 1);
 	KUNIT_EXPECT_EQ(test, st.drops_police, 2);
 
 	/* a rate change keeps the bucket's level: still nothing passes */
-	l.rate_bps = 16000;
+	l.rate_bps = 16000000;
 	b = daqs_test_set(test, dev, &l);
-	KUNIT_EXPECT_EQ(test, daqs_test_send(dev, 1000), NET_XMIT_DROP);
+	KUNIT_EXPECT_EQ(test, daqs_test_send(dev, 1400), NET_XMIT_DROP);
 	daqs_datapath_stats(b, &st);
 	KUNIT_EXPECT_EQ(test, st.drops_police, 3);
 
@@ -158,11 +162,11 @@ static void daqs_binding_reattach_test(struct kunit *test)
 	struct daqs_stats_snapshot st;
 	struct daqs_binding *b;
 
-	l.rate_bps = 8000;
+	l.rate_bps = 8000000;
 	l.burst_bytes = 1500;
 	l.mode = DAQS_MODE_POLICE;
 	b = daqs_test_set(test, dev, &l);
-	KUNIT_EXPECT_EQ(test, daqs_test_send(dev, 1000), NET_XMIT_SUCCESS);
+	KUNIT_EXPECT_EQ(test, daqs_test_send(dev, 1400), NET_XMIT_SUCCESS);
 
 	unregister_netdev(dev);
 	rtnl_lock();
@@ -177,7 +181,7 @@ static void daqs_binding_reattach_test(struct kunit *test)
 	rtnl_lock();
 	KUNIT_EXPECT_PTR_EQ(test, daqs_binding_find_dev(&init_net, dev2), b);
 	rtnl_unlock();
-	KUNIT_EXPECT_EQ(test, daqs_test_send(dev2, 1000), NET_XMIT_DROP);
+	KUNIT_EXPECT_EQ(test, daqs_test_send(dev2, 1400), NET_XMIT_DROP);
 	daqs_datapath_stats(b, &st);
 	KUNIT_EXPECT_EQ(test, st.tx_packets, 1);
 	KUNIT_EXPECT_EQ(test, st.drops_police, 1);

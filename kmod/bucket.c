@@ -10,20 +10,24 @@
 
 void daqs_rate_init(struct daqs_rate *r, u64 rate_bps, u32 burst_bytes)
 {
-	u64 bytes_ps = div_u64(rate_bps, 8);
-	u64 factor = NSEC_PER_SEC;
+	u64 factor = 8ULL * NSEC_PER_SEC;	/* ns per byte at 1 bit/s */
 
 	r->rate_bps = rate_bps;
 	r->burst_bytes = burst_bytes;
 	r->mult = 0;
 	r->shift = 0;
 	r->burst_ns = 0;
-	if (!rate_bps || !bytes_ps)
+	if (!rate_bps)
 		return;
 
-	/* Largest shift that keeps mult within 32 bits: >= 31 bits kept. */
+	/*
+	 * Largest shift that keeps mult within 32 bits, rounding up so that
+	 * the bucket never sends above the rate. At 100 Gbit/s mult keeps 27
+	 * significant bits; rates below DAQS_RATE_MIN_BPS are refused by the
+	 * callers (mult would not fit).
+	 */
 	for (;;) {
-		u64 mult = div64_u64(factor, bytes_ps);
+		u64 rem, mult = div64_u64_rem(factor, rate_bps, &rem) + !!rem;
 
 		if (mult > U32_MAX)
 			break;
@@ -50,7 +54,8 @@ void daqs_bucket_rescale(struct daqs_bucket *b, const struct daqs_rate *old,
 			return;
 		level = min_t(u64, now - (u64)cur, old->burst_ns);
 		level = mul_u64_u64_div_u64(level, old->rate_bps, new->rate_bps);
-		level = min(level, new->burst_ns);
+		/* nor can it reach back before boot */
+		level = min3(level, new->burst_ns, now);
 		t_next = now - level;
 	} while (!atomic64_try_cmpxchg(&b->t_next, &cur, (s64)t_next));
 }

@@ -38,7 +38,8 @@ const struct nla_policy daqs_policy[DAQS_A_MAX + 1] = {
 			   .reject_message = "DAQS_A_STATS is read-only" },
 	[DAQS_A_EVENT] = { .type = NLA_REJECT,
 			   .reject_message = "DAQS_A_EVENT is read-only" },
-	[DAQS_A_PAD] = { .type = NLA_REJECT },
+	/* nla_put_u64_64bit() pads with it: accept and ignore */
+	[DAQS_A_PAD] = { .type = NLA_BINARY },
 };
 
 static struct genl_family daqs_family;

@@ -37,7 +37,7 @@ suite dkms tests/dkms.sh
 suite unit make -C daqsd test
 suite kunit tests/kunit/run.sh
 for series in 6.1 6.12; do
-	suite "e2e-$series" tests/e2e/run.sh --kernel "$series"
+	suite "e2e-$series" tests/e2e-run.sh --kernel "$series"
 done
 
 echo "$total_pass passed, $total_fail failed"

@@ -1,0 +1,51 @@
+#!/bin/bash
+# e2e-run.sh [--kernel SERIES] [--mq] [SCRIPT...]: build daqs.ko against
+# Debian's kernel SERIES (6.1 default, 6.12), daqsctl and the test tools,
+# then boot that kernel under QEMU and run the guest scripts of tests/e2e/
+# (default: every NN-*.sh). Ends with "N passed, N failed".
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+series=6.1 extra=() scripts=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) series=$2; shift ;;
+	--*) extra+=("$1") ;;
+	*) scripts+=("$1") ;;
+	esac
+	shift
+done
+kv=$("$top/tests/qemu/kernel.sh" "$series")
+build=$top/build/e2e-$kv
+mkdir -p "$build/tree"
+
+# daqs.ko from a copy of the tree, so builds for two kernels do not mix
+(cd "$top" && git ls-files -z Kbuild kmod uapi | xargs -0 cp --parents -t "$build/tree")
+cp "$top"/kmod/*.[ch] "$build/tree/kmod/"
+make -s -C "/lib/modules/$kv/build" M="$build/tree" modules >"$build/module.log" 2>&1 ||
+	{ cat "$build/module.log"; echo "0 passed, 1 failed"; exit 1; }
+make -s -C "$top/daqsd" >"$build/userspace.log" 2>&1 ||
+	{ cat "$build/userspace.log"; echo "0 passed, 1 failed"; exit 1; }
+gcc -std=c11 -Wall -Wextra -Werror -O2 -o "$build/sample" "$top/tests/tools/sample.c"
+# nlsend reuses daqsctl's netlink layer to send requests daqsctl never builds
+gcc -std=c11 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -I"$top/uapi" -I"$top/daqsd" \
+	$(pkg-config --cflags libnl-genl-3.0) -o "$build/nlsend" \
+	"$top/tests/tools/nlsend.c" "$top/daqsd/daqsctl_nl.c" "$top/daqsd/daqsctl_parse.c" \
+	"$top/daqsd/units.c" \
+	$(pkg-config --libs libnl-genl-3.0)
+
+if [ ${#scripts[@]} -eq 0 ]; then
+	for s in "$top"/tests/e2e/[0-9][0-9]-*.sh; do
+		scripts+=("$(basename "$s")")
+	done
+fi
+daqsctl=$top/daqsd/build/daqsctl
+set +e
+"$top/tests/qemu/run.sh" --kernel "$kv" --tests "$top/tests/e2e" \
+	--module "$build/tree/kmod/daqs.ko" --bin "$daqsctl" --bin "$build/sample" --bin "$build/nlsend" \
+	--out "$build/out" --timeout "${DAQS_E2E_TIMEOUT:-1500}" \
+	"${extra[@]}" "${scripts[@]}" 2>&1 | tee "$build/run.log"
+rc=${PIPESTATUS[0]}
+set -e
+line=$(sed -n 's/^daqs-e2e: \([0-9]* passed, [0-9]* failed\).*/\1/p' "$build/run.log" | tail -n 1)
+echo "${line:-0 passed, 1 failed}"
+exit "$rc"

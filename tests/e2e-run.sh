@@ -43,7 +43,7 @@ set +e
 "$top/tests/qemu/run.sh" --kernel "$kv" --tests "$top/tests/e2e" \
 	--module "$build/tree/kmod/daqs.ko" --bin "$daqsctl" --bin "$build/sample" --bin "$build/nlsend" \
 	--out "$build/out" --timeout "${DAQS_E2E_TIMEOUT:-1500}" \
-	"${extra[@]}" "${scripts[@]}" 2>&1 | tee "$build/run.log"
+	--mq-net "${extra[@]}" "${scripts[@]}" 2>&1 | tee "$build/run.log"
 rc=${PIPESTATUS[0]}
 set -e
 line=$(sed -n 's/^daqs-e2e: \([0-9]* passed, [0-9]* failed\).*/\1/p' "$build/run.log" | tail -n 1)

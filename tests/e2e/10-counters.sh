@@ -143,7 +143,7 @@ pid=$!
 sleep 2
 check veth_deleted_under_traffic ip -n "$A" link del veth0
 kill "$pid" 2>/dev/null
-wait
+wait "$pid"
 nsx "$A" daqsctl del mac "$MAC"
 iperf3_server_stop "$B"
 netns_del "$A" "$B"
@@ -156,7 +156,7 @@ pid=$!
 sleep 2
 check netns_deleted_under_traffic netns_del "$A"
 kill "$pid" 2>/dev/null
-wait
+wait "$pid"
 netns_del "$B"
 
 pair "$A" "$B"
@@ -164,10 +164,12 @@ iperf3_server "$B"
 nsx "$A" daqsctl set dev veth0 rate 10mbit
 nsx "$A" daqsctl set dev lo rate 1mbit
 nsx "$A" iperf3 -c 198.51.100.2 -t 8 -P 4 >/dev/null 2>&1 &
+pid=$!
 sleep 2
 check_eq module_refcount_zero 0 "$(cat /sys/module/daqs/refcnt)"
 check rmmod_under_traffic rmmod daqs
 check_eq module_gone "" "$(ls -d /sys/module/daqs 2>/dev/null)"
-wait
+wait "$pid"
+iperf3_server_stop "$B"
 netns_del "$A" "$B"
 check module_reload modprobe daqs

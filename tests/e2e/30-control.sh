@@ -1,0 +1,97 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Control in a live flow: a rate change 400 -> 100 Mbit/s mid-flow takes
+# hold at once without a burst; a lease that is not renewed drops the device
+# to its fallback rate in time, and `daqsctl monitor` sees the event.
+# Samples come from the `sample` tool (10 ms, absolute deadlines).
+#
+#	┌──── la ───────────────────┐     ┌──── lb ───────────────────┐
+#	│ veth0  198.51.100.1/24    ├─────┤ veth1  198.51.100.2/24    │
+#	│ daqs bound here           │     │ iperf3 server, sampled    │
+#	└───────────────────────────┘     └───────────────────────────┘
+. "$(dirname "$0")/lib.sh"
+
+A=la B=lb
+modprobe daqs
+netns_pair "$A" "$B"
+iperf3_server "$B"
+RATE_FILE=/sys/class/net/veth0/daqs/rate_bps
+
+# --- live change 400 -> 100 Mbit/s ----------------------------------------
+nsx "$A" daqsctl set dev veth0 rate 400mbit burst 64k
+nsx "$A" iperf3 -c 198.51.100.2 -t 6 >/dev/null 2>&1 &
+pid=$!
+# the peer's rx_bytes (in lb) and the rate in force (in la), every 10 ms
+nsx "$B" sample 10 450 /sys/class/net/veth1/statistics/rx_bytes >/tmp/rx.txt &
+spid=$!
+nsx "$A" sample 10 450 "$RATE_FILE" >/tmp/rate.txt &
+rpid=$!
+sleep 2.5
+nsx "$A" daqsctl set dev veth0 rate 100mbit
+wait "$spid" "$rpid" "$pid"
+# t of the first sample showing the new rate, then bytes in the 200 ms after
+t0=$(awk '$2 == 100000000 { print $1; exit }' /tmp/rate.txt)
+res=$(awk -v t0="$t0" '
+	{ t[NR] = $1; b[NR] = $2 }
+	END {
+		for (i = 1; i <= NR; i++) if (t[i] >= t0) { s = i; break }
+		for (i = s; i <= NR; i++) if (t[i] >= t0 + 200e6) { e = i; break }
+		for (i = s; i <= NR; i++) if (t[i] >= t0 + 20e6) { f = i; break }
+		bytes = b[e] - b[s]
+		# wire bytes: goodput-dominated GSO rx_bytes scaled up (upper bound)
+		wire = bytes * 1514 / 1448
+		printf "%.1f %.0f", wire * 8 / ((t[e] - t[s]) / 1e9) / 1e6, (b[f] - b[s]) * 1514 / 1448
+		# settle: first 100 ms window average within 5% of 100 Mbit/s
+		for (i = s; i <= NR; i++) {
+			for (j = i; j <= NR && t[j] < t[i] + 100e6; j++);
+			if (j > NR) break
+			r = (b[j] - b[i]) * 1514 / 1448 * 8 / ((t[j] - t[i]) / 1e9)
+			if (r <= 105e6 && r >= 95e6) { printf " %.0f", (t[i] + 100e6 - t0) / 1e6; exit }
+		}
+		printf " -1"
+	}' /tmp/rx.txt)
+set -- $res
+note "live change 400->100: next 200 ms average $1 Mbit/s on the wire; first 20 ms carried $2 bytes; 100 ms average within 5% after $3 ms"
+if [ -z "$t0" ]; then
+	fail live_change_seen "the rate never read 100000000"
+else
+	check_ge live_change_next_200ms_le_105mbit 105 "$1"
+	# 20 ms at 100 Mbit/s is 250000 bytes; plus at most one burst
+	check_ge live_change_no_burst_beyond_burst "$((250000 + 65536))" "$2"
+fi
+
+# --- lease expiry ----------------------------------------------------------
+nsx "$A" daqsctl monitor >/tmp/monitor.txt 2>&1 &
+mpid=$!
+sleep 0.5
+nsx "$A" sample 10 200 "$RATE_FILE" >/tmp/lease.txt &
+spid=$!
+sleep 0.2
+nsx "$A" daqsctl set dev veth0 rate 50mbit lease 500ms fallback 10mbit
+wait "$spid"
+ts=$(awk '$2 == 50000000 { print $1; exit }' /tmp/lease.txt)
+tf=$(awk '$2 == 10000000 { print $1; exit }' /tmp/lease.txt)
+if [ -z "$ts" ] || [ -z "$tf" ]; then
+	fail lease_expiry_seen "set seen at '$ts', fallback at '$tf'"
+else
+	dt=$(((tf - ts) / 1000000))
+	note "lease 500 ms: fallback in force $dt ms after the set was seen (10 ms samples)"
+	check_ge lease_fallback_within_lease_plus_100ms 600 "$dt"
+	check_ge lease_not_before_expiry "$dt" 490
+fi
+check_eq lease_state_expired expired \
+	"$(nsx "$A" cat /sys/class/net/veth0/daqs/lease_state)"
+sleep 0.3
+kill "$mpid" 2>/dev/null
+wait "$mpid" 2>/dev/null
+if grep -q "event lease_expired" /tmp/monitor.txt; then
+	ok monitor_saw_lease_expired
+else
+	fail monitor_saw_lease_expired "$(tr '\n' '|' </tmp/monitor.txt)"
+fi
+# renewal brings the set rate back
+nsx "$A" daqsctl set dev veth0 rate 50mbit lease 60s fallback 10mbit
+check_eq lease_renewed_rate 50000000 "$(nsx "$A" cat "$RATE_FILE")"
+
+iperf3_server_stop "$B"
+netns_del "$A" "$B"

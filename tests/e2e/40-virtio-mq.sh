@@ -1,0 +1,54 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# daqs on a 2-queue virtio-net NIC (the closest thing to a VF here): exact
+# counters against `ip -s link`, and the limit holding across both transmit
+# queues and both CPUs. Needs run.sh --mq-net (tests/e2e-run.sh always
+# passes it).
+#
+#	┌──── guest ─────────────────┐      ┌──── host netns daqs-e2e-PID ─┐
+#	│ eth0 192.0.2.2/24 (mq, 2q) ├──────┤ tap (multi_queue) 192.0.2.1  │
+#	│ daqs bound here            │      │ iperf3 servers :5201 :5202   │
+#	└────────────────────────────┘      └──────────────────────────────┘
+. "$(dirname "$0")/lib.sh"
+
+if [ -z "${DAQS_HOST_IP:-}" ]; then
+	skip virtio_mq "booted without --mq-net"
+	exit 0
+fi
+modprobe daqs
+H=$DAQS_HOST_IP
+check_eq two_tx_queues "tx-0 tx-1" "$(ls /sys/class/net/eth0/queues | grep tx | tr '\n' ' ' | sed 's/ $//')"
+
+base_b=$(netdev_stat - eth0 tx_bytes)
+base_p=$(netdev_stat - eth0 tx_packets)
+check attach daqsctl set dev eth0 rate 0
+# one client per CPU so both queues carry traffic
+taskset 1 iperf3 -c "$H" -p 5201 -t 3 >/dev/null 2>&1 &
+p1=$!
+taskset 2 iperf3 -c "$H" -p 5202 -t 3 >/dev/null 2>&1 &
+p2=$!
+wait "$p1" "$p2"
+sleep 0.5
+ip_b=$(($(netdev_stat - eth0 tx_bytes) - base_b))
+ip_p=$(($(netdev_stat - eth0 tx_packets) - base_p))
+check_eq virtio_tx_bytes_eq_ip "$ip_b" "$(cat /sys/class/net/eth0/daqs/tx_bytes)"
+check_eq virtio_tx_packets_eq_ip "$ip_p" "$(cat /sys/class/net/eth0/daqs/tx_packets)"
+q0=$(mq_txq_stat - eth0 0 packets) q1=$(mq_txq_stat - eth0 1 packets)
+note "virtio-net: ip -s link tx $ip_b B / $ip_p pkts = daqs; queue 0 $q0 pkts, queue 1 $q1 pkts"
+check_gt both_queues_used_q0 "$q0" 0
+check_gt both_queues_used_q1 "$q1" 0
+
+# the limit is per device, across both queues and CPUs
+for rate in 50 200; do
+	daqsctl set dev eth0 rate "${rate}mbit" burst 64k
+	taskset 1 iperf3 -c "$H" -p 5201 -t 5 -O 1 -P 4 --json >/tmp/m1.json 2>&1 &
+	p1=$!
+	taskset 2 iperf3 -c "$H" -p 5202 -t 5 -O 1 -P 4 --json >/tmp/m2.json 2>&1 &
+	p2=$!
+	wait "$p1" "$p2"
+	got=$(awk -v a="$(iperf3_rx_bps /tmp/m1.json)" -v b="$(iperf3_rx_bps /tmp/m2.json)" \
+		'BEGIN { printf "%.0f", (a + b) * 1514 / 1448 }')
+	note "acc virtio-mq daqs-shape $rate 8 $(mbit "$got") (two clients on two CPUs)"
+	check_within "virtio_mq_shape_${rate}mbit_8_streams" "$got" "$((rate * 1000000))" 2
+done
+daqsctl del dev eth0

@@ -5,10 +5,10 @@
 
 int daqsctl_cmd_del(int argc, char **argv, const struct daqsctl_opts *opts)
 {
-	struct daqsctl_nl_result res;
+	struct daqs_nl_result res;
 	char err[DAQSCTL_ERRLEN];
 	struct daqs_del_req req;
-	struct daqsctl_nl nl;
+	struct daqs_nl nl;
 	struct nl_msg *msg;
 	int ret, status = 1;
 

@@ -40,7 +40,7 @@ int daqsctl_cmd_monitor(int argc, char **argv, const struct daqsctl_opts *opts)
 {
 	struct monitor m = { .json = opts->json };
 	char err[DAQSCTL_ERRLEN];
-	struct daqsctl_nl nl;
+	struct daqs_nl nl;
 	int ret, grp, status = 1;
 
 	ret = daqsctl_parse_monitor(argc, argv, err, sizeof(err));

@@ -33,10 +33,10 @@ static int put_set_attrs(struct nl_msg *msg, const struct daqs_set_req *req)
 
 int daqsctl_cmd_set(int argc, char **argv, const struct daqsctl_opts *opts)
 {
-	struct daqsctl_nl_result res;
+	struct daqs_nl_result res;
 	char err[DAQSCTL_ERRLEN];
 	struct daqs_set_req req;
-	struct daqsctl_nl nl;
+	struct daqs_nl nl;
 	struct nl_msg *msg;
 	int ret, status = 1;
 

@@ -37,10 +37,10 @@ static int collect(struct nl_msg *msg, void *arg)
 int daqsctl_cmd_show(int argc, char **argv, const struct daqsctl_opts *opts)
 {
 	struct bindings bs = { 0 };
-	struct daqsctl_nl_result res;
+	struct daqs_nl_result res;
 	char err[DAQSCTL_ERRLEN];
 	struct daqs_show_req req;
-	struct daqsctl_nl nl;
+	struct daqs_nl nl;
 	struct nl_msg *msg;
 	int ret, tries, status = 1;
 

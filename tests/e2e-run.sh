@@ -26,11 +26,10 @@ make -s -C "/lib/modules/$kv/build" M="$build/tree" modules >"$build/module.log"
 make -s -C "$top/daqsd" >"$build/userspace.log" 2>&1 ||
 	{ cat "$build/userspace.log"; echo "0 passed, 1 failed"; exit 1; }
 gcc -std=c11 -Wall -Wextra -Werror -O2 -o "$build/sample" "$top/tests/tools/sample.c"
-# nlsend reuses daqsctl's netlink layer to send requests daqsctl never builds
+# nlsend reuses the netlink layer of daqsctl and daqs-agent to send requests daqsctl never builds
 gcc -std=c11 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -I"$top/uapi" -I"$top/daqsd" \
 	$(pkg-config --cflags libnl-genl-3.0) -o "$build/nlsend" \
-	"$top/tests/tools/nlsend.c" "$top/daqsd/daqsctl_nl.c" "$top/daqsd/daqsctl_parse.c" \
-	"$top/daqsd/units.c" \
+	"$top/tests/tools/nlsend.c" "$top/daqsd/daqs_nl.c" \
 	$(pkg-config --libs libnl-genl-3.0)
 
 if [ ${#scripts[@]} -eq 0 ]; then

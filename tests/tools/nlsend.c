@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daqsctl_nl.h"
+#include "daqs_nl.h"
 
 static const char *const names[] = {
 	[DAQS_A_IFINDEX] = "IFINDEX", [DAQS_A_IFNAME] = "IFNAME",
@@ -69,8 +69,9 @@ static int put(struct nl_msg *msg, char *arg)
 
 int main(int argc, char **argv)
 {
-	struct daqsctl_nl_result res;
-	struct daqsctl_nl nl;
+	struct daqs_nl_result res;
+	struct daqs_nl nl;
+	char err[256];
 	struct nl_msg *msg;
 	uint8_t cmd;
 	int i, ret;
@@ -87,25 +88,27 @@ int main(int argc, char **argv)
 		cmd = DAQS_CMD_DEL;
 	else
 		return 2;
-	if (daqsctl_nl_open(&nl))
+	if (daqs_nl_open(&nl, err, sizeof(err))) {
+		fprintf(stderr, "nlsend: %s\n", err);
 		return 1;
-	msg = daqsctl_nl_msg(&nl, cmd, 0);
+	}
+	msg = daqs_nl_msg(&nl, cmd, 0);
 	if (!msg)
 		return 1;
 	for (i = 2; i < argc; i++) {
 		if (put(msg, argv[i]) < 0) {
 			fprintf(stderr, "nlsend: invalid attribute '%s'\n", argv[i]);
 			nlmsg_free(msg);
-			daqsctl_nl_close(&nl);
+			daqs_nl_close(&nl);
 			return 2;
 		}
 	}
-	ret = daqsctl_nl_request(&nl, msg, NULL, NULL, &res);
-	daqsctl_nl_close(&nl);
+	ret = daqs_nl_request(&nl, msg, NULL, NULL, &res);
+	daqs_nl_close(&nl);
 	if (!ret) {
 		printf("ok\n");
 		return 0;
 	}
-	printf("error %d: %s\n", res.err, res.extack);
+	printf("error %d: %s\n", res.err, daqs_nl_strerror(&res));
 	return 1;
 }

@@ -38,8 +38,7 @@
 #include <linux/atomic.h>
 #include <linux/minmax.h>
 
-/* Below this a rate is a typo, and mult would not fit 32 bits. */
-#define DAQS_RATE_MIN_BPS 8000ULL
+#include "../uapi/linux/daqs.h"	/* DAQS_RATE_MIN_BPS */
 
 struct daqs_rate {
 	u64 rate_bps;		/* bit/s; 0: unlimited */

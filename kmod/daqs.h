@@ -24,7 +24,7 @@
 #include "../uapi/linux/daqs.h"
 #include "bucket.h"
 
-/* Packets one CPU may hold for one device in shape mode. */
+/* Packets one flow queue may hold in shape mode. */
 #define DAQS_QUEUE_MAX_PACKETS 4096
 
 /* A limit as set by userspace, validated. */
@@ -58,12 +58,22 @@ struct daqs_stats {
 	struct u64_stats_sync syncp;
 };
 
-/* Per CPU and binding: only that CPU's transmit path and timer touch it. */
+/* Per CPU and binding: only that CPU's transmit path and timers write it. */
 struct daqs_pcpu {
-	struct sk_buff_head queue;	/* delayed packets, in departure order */
-	struct hrtimer timer;		/* fires at the head's departure */
 	struct daqs_stats stats;
 };
+
+/*
+ * Delayed packets of the flows that hash to this queue, in the order they
+ * were admitted. One flow always uses one queue, so shaping never reorders
+ * it; the lock is shared only by CPUs sending flows of the same hash bucket.
+ */
+struct daqs_queue {
+	struct sk_buff_head skbs;	/* its lock guards all fields */
+	bool releasing;			/* the timer is sending a batch */
+	struct hrtimer timer;		/* fires at the head's departure */
+	struct daqs_binding *binding;
+} ____cacheline_aligned_in_smp;
 
 struct daqs_stats_snapshot {
 	u64 tx_bytes;
@@ -83,6 +93,8 @@ struct daqs_binding {
 	/* packet path */
 	struct daqs_cfg __rcu *cfg;
 	struct daqs_pcpu __percpu *pcpu;
+	struct daqs_queue *queues;
+	u32 queue_mask;			/* number of queues - 1 */
 	struct daqs_bucket bucket ____cacheline_aligned_in_smp;
 
 	/* control path, under RTNL */

@@ -8,18 +8,26 @@
  * (bucket.h) and then:
  *   - passes it (NF_ACCEPT) when it may leave now;
  *   - police mode: drops it (NF_DROP) when over the limit;
- *   - shape mode: steals it (NF_STOLEN) into this CPU's queue for the device
- *     and arms this CPU's timer for its departure time; the timer (softirq,
- *     pinned) hands due packets back to dev_queue_xmit() with the egress
+ *   - shape mode: steals it (NF_STOLEN) into the queue of its flow (by skb
+ *     hash) and arms that queue's timer for its departure time; the timer
+ *     (softirq) hands due packets back to dev_queue_xmit() with the egress
  *     hooks skipped, so tc and the qdisc still see them. A stolen skb keeps
  *     its socket's write memory charged, so TCP small queues and the socket
  *     send buffer push back on the sender instead of losing packets.
  *
- * Nothing here is shared between CPUs except the bucket's atomic t_next and
- * the RCU-read cfg. Every packet the hook does not pass is counted in one of
- * the drop counters.
+ * A flow's packets always go through one queue and never overtake each
+ * other: a TCP flow is sent from several CPUs (the application's, and the
+ * one processing its ACKs), and per-CPU queues whose timers fire with
+ * different delays reordered it into spurious retransmissions.
+ *
+ * Shared between CPUs: the bucket's atomic t_next, the RCU-read cfg, and a
+ * queue's lock among the CPUs sending flows of the same hash bucket; there
+ * are twice as many queues as CPUs. Counters are per CPU. Every packet the
+ * hook does not pass is counted in one of the drop counters.
  */
+#include <linux/log2.h>
 #include <linux/netfilter_netdev.h>
+#include <linux/slab.h>
 #include <net/sch_generic.h>
 
 #include "daqs.h"
@@ -57,9 +65,9 @@ static void daqs_count(struct daqs_pcpu *pc, u64_stats_t *counter)
 	u64_stats_update_end(&pc->stats.syncp);
 }
 
-static void daqs_xmit(struct daqs_pcpu *pc, struct sk_buff *skb)
+static void daqs_xmit(struct daqs_binding *b, struct sk_buff *skb)
 {
-	daqs_count_tx(pc, skb, daqs_cb(skb)->wire_len);
+	daqs_count_tx(this_cpu_ptr(b->pcpu), skb, daqs_cb(skb)->wire_len);
 	/* our hook (and any before it) already saw this packet */
 	nf_skip_egress(skb, true);
 	dev_queue_xmit(skb);
@@ -67,27 +75,56 @@ static void daqs_xmit(struct daqs_pcpu *pc, struct sk_buff *skb)
 
 static enum hrtimer_restart daqs_release(struct hrtimer *timer)
 {
-	struct daqs_pcpu *pc = container_of(timer, struct daqs_pcpu, timer);
-	u64 due = ktime_get_ns() + DAQS_RELEASE_SLACK_NS;
+	struct daqs_queue *dq = container_of(timer, struct daqs_queue, timer);
 	enum hrtimer_restart ret = HRTIMER_NORESTART;
 	struct sk_buff_head send;
 	struct sk_buff *skb;
+	u64 due;
 
 	__skb_queue_head_init(&send);
-	spin_lock(&pc->queue.lock);
-	while ((skb = skb_peek(&pc->queue)) && daqs_cb(skb)->depart <= due) {
-		__skb_unlink(skb, &pc->queue);
-		__skb_queue_tail(&send, skb);
+	spin_lock(&dq->skbs.lock);
+	for (;;) {
+		due = ktime_get_ns() + DAQS_RELEASE_SLACK_NS;
+		while ((skb = skb_peek(&dq->skbs)) &&
+		       daqs_cb(skb)->depart <= due) {
+			__skb_unlink(skb, &dq->skbs);
+			__skb_queue_tail(&send, skb);
+		}
+		if (skb_queue_empty(&send))
+			break;
+		/* a packet of these flows arriving now must wait for them */
+		dq->releasing = true;
+		spin_unlock(&dq->skbs.lock);
+		while ((skb = __skb_dequeue(&send)))
+			daqs_xmit(dq->binding, skb);
+		spin_lock(&dq->skbs.lock);
+		dq->releasing = false;
 	}
 	if (skb) {
 		hrtimer_set_expires(timer, ns_to_ktime(daqs_cb(skb)->depart));
 		ret = HRTIMER_RESTART;
 	}
-	spin_unlock(&pc->queue.lock);
-
-	while ((skb = __skb_dequeue(&send)))
-		daqs_xmit(pc, skb);
+	spin_unlock(&dq->skbs.lock);
 	return ret;
+}
+
+/* Queue @skb behind its flow; false if it may leave now after all. */
+static bool daqs_enqueue(struct daqs_queue *dq, struct sk_buff *skb,
+			 u64 depart, bool may_pass)
+{
+	spin_lock(&dq->skbs.lock);
+	if (may_pass && skb_queue_empty(&dq->skbs) && !dq->releasing) {
+		spin_unlock(&dq->skbs.lock);
+		return false;
+	}
+	daqs_cb(skb)->depart = depart;
+	__skb_queue_tail(&dq->skbs, skb);
+	/* a releasing timer re-arms itself for what it finds queued */
+	if (skb_queue_len(&dq->skbs) == 1 && !dq->releasing)
+		hrtimer_start(&dq->timer, ns_to_ktime(depart),
+			      HRTIMER_MODE_ABS_SOFT);
+	spin_unlock(&dq->skbs.lock);
+	return true;
 }
 
 static unsigned int daqs_hook(void *priv, struct sk_buff *skb,
@@ -98,6 +135,7 @@ static unsigned int daqs_hook(void *priv, struct sk_buff *skb,
 	const struct daqs_cfg *cfg = rcu_dereference(b->cfg);
 	u32 wire_len = qdisc_pkt_len(skb);
 	bool police = cfg->mode == DAQS_MODE_POLICE;
+	struct daqs_queue *dq;
 	u64 now, depart;
 
 	if (!cfg->rate.rate_bps) {
@@ -105,8 +143,9 @@ static unsigned int daqs_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	}
 
+	dq = &b->queues[skb_get_hash(skb) & b->queue_mask];
 	if (!police &&
-	    skb_queue_len_lockless(&pc->queue) >= DAQS_QUEUE_MAX_PACKETS) {
+	    skb_queue_len_lockless(&dq->skbs) >= DAQS_QUEUE_MAX_PACKETS) {
 		daqs_count(pc, &pc->stats.drops_qlimit);
 		return NF_DROP;
 	}
@@ -115,48 +154,54 @@ static unsigned int daqs_hook(void *priv, struct sk_buff *skb,
 	switch (daqs_bucket_admit(&b->bucket, &cfg->rate, wire_len, now,
 				  police ? 0 : cfg->qlimit_ns, &depart)) {
 	case DAQS_PASS:
-		/* never overtake this CPU's packets that wait for the timer */
-		if (police || skb_queue_empty_lockless(&pc->queue)) {
-			daqs_count_tx(pc, skb, wire_len);
-			return NF_ACCEPT;
+		if (police)
+			break;
+		/* never overtake this flow's packets waiting in its queue */
+		daqs_cb(skb)->wire_len = wire_len;
+		if (daqs_enqueue(dq, skb, depart, true)) {
+			daqs_count(pc, &pc->stats.throttled);
+			return NF_STOLEN;
 		}
 		break;
 	case DAQS_DELAY:
-		break;
+		daqs_cb(skb)->wire_len = wire_len;
+		daqs_count(pc, &pc->stats.throttled);
+		daqs_enqueue(dq, skb, depart, false);
+		return NF_STOLEN;
 	case DAQS_OVER:
 		daqs_count(pc, police ? &pc->stats.drops_police :
 					&pc->stats.drops_qlimit);
 		return NF_DROP;
 	}
-
-	daqs_cb(skb)->depart = depart;
-	daqs_cb(skb)->wire_len = wire_len;
-	daqs_count(pc, &pc->stats.throttled);
-	spin_lock(&pc->queue.lock);
-	__skb_queue_tail(&pc->queue, skb);
-	if (skb_queue_len(&pc->queue) == 1)
-		hrtimer_start(&pc->timer, ns_to_ktime(depart),
-			      HRTIMER_MODE_ABS_PINNED_SOFT);
-	spin_unlock(&pc->queue.lock);
-	return NF_STOLEN;
+	daqs_count_tx(pc, skb, wire_len);
+	return NF_ACCEPT;
 }
 
 int daqs_datapath_init(struct daqs_binding *b)
 {
+	unsigned int i, n = roundup_pow_of_two(max(2 * nr_cpu_ids, 4U));
 	int cpu;
 
 	b->pcpu = alloc_percpu(struct daqs_pcpu);
 	if (!b->pcpu)
 		return -ENOMEM;
-	for_each_possible_cpu(cpu) {
-		struct daqs_pcpu *pc = per_cpu_ptr(b->pcpu, cpu);
-
-		skb_queue_head_init(&pc->queue);
-		hrtimer_init(&pc->timer, CLOCK_MONOTONIC,
-			     HRTIMER_MODE_ABS_PINNED_SOFT);
-		pc->timer.function = daqs_release;
-		u64_stats_init(&pc->stats.syncp);
+	b->queues = kcalloc(n, sizeof(*b->queues), GFP_KERNEL);
+	if (!b->queues) {
+		free_percpu(b->pcpu);
+		return -ENOMEM;
 	}
+	b->queue_mask = n - 1;
+	for (i = 0; i < n; i++) {
+		struct daqs_queue *dq = &b->queues[i];
+
+		skb_queue_head_init(&dq->skbs);
+		dq->binding = b;
+		hrtimer_init(&dq->timer, CLOCK_MONOTONIC,
+			     HRTIMER_MODE_ABS_SOFT);
+		dq->timer.function = daqs_release;
+	}
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(b->pcpu, cpu)->stats.syncp);
 	/* a new binding starts with a full bucket, like tbf */
 	daqs_bucket_init(&b->bucket, 0);
 	return 0;
@@ -164,6 +209,7 @@ int daqs_datapath_init(struct daqs_binding *b)
 
 void daqs_datapath_uninit(struct daqs_binding *b)
 {
+	kfree(b->queues);
 	free_percpu(b->pcpu);
 }
 
@@ -187,26 +233,28 @@ int daqs_datapath_attach(struct daqs_binding *b, struct net_device *dev)
  */
 void daqs_datapath_detach(struct daqs_binding *b, bool send_queued)
 {
-	int cpu;
+	unsigned int i;
 
 	nf_unregister_net_hook(dev_net(b->hook.dev), &b->hook);
 	/* no hook runs any more (synchronize_net), so no timer is armed anew */
-	for_each_possible_cpu(cpu) {
-		struct daqs_pcpu *pc = per_cpu_ptr(b->pcpu, cpu);
+	for (i = 0; i <= b->queue_mask; i++) {
+		struct daqs_queue *dq = &b->queues[i];
 		struct sk_buff_head left;
 		struct sk_buff *skb;
 
-		hrtimer_cancel(&pc->timer);
+		hrtimer_cancel(&dq->timer);
 		__skb_queue_head_init(&left);
-		spin_lock_bh(&pc->queue.lock);
-		skb_queue_splice_init(&pc->queue, &left);
-		spin_unlock_bh(&pc->queue.lock);
+		spin_lock_bh(&dq->skbs.lock);
+		skb_queue_splice_init(&dq->skbs, &left);
+		spin_unlock_bh(&dq->skbs.lock);
 
 		local_bh_disable();
 		while ((skb = __skb_dequeue(&left))) {
 			if (send_queued) {
-				daqs_xmit(pc, skb);
+				daqs_xmit(b, skb);
 			} else {
+				struct daqs_pcpu *pc = this_cpu_ptr(b->pcpu);
+
 				daqs_count(pc, &pc->stats.drops_detach);
 				kfree_skb(skb);
 			}
@@ -218,6 +266,7 @@ void daqs_datapath_detach(struct daqs_binding *b, bool send_queued)
 void daqs_datapath_stats(const struct daqs_binding *b,
 			 struct daqs_stats_snapshot *s)
 {
+	unsigned int i;
 	int cpu;
 
 	memset(s, 0, sizeof(*s));
@@ -247,6 +296,7 @@ void daqs_datapath_stats(const struct daqs_binding *b,
 		s->drops_qlimit += c.drops_qlimit;
 		s->drops_detach += c.drops_detach;
 		s->throttled += c.throttled;
-		s->queued += skb_queue_len_lockless(&pc->queue);
 	}
+	for (i = 0; i <= b->queue_mask; i++)
+		s->queued += skb_queue_len_lockless(&b->queues[i].skbs);
 }

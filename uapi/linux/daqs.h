@@ -67,7 +67,7 @@
  *   burst DAQS_BURST_DEFAULT_BYTES, mode shape, qlimit DAQS_QLIMIT_DEFAULT_US,
  *   no lease). A SET with DAQS_A_LEASE_MS renews the lease.
  *     DAQS_A_IFINDEX | DAQS_A_IFNAME | DAQS_A_MAC
- *     DAQS_A_RATE_BPS: NLA_U64
+ *     DAQS_A_RATE_BPS: NLA_U64, 0 or at least DAQS_RATE_MIN_BPS
  *     DAQS_A_BURST_BYTES: NLA_U32, must not be 0 when the rate is not 0
  *     DAQS_A_MODE: NLA_U8, enum daqs_mode
  *     DAQS_A_QLIMIT_US: NLA_U32, DAQS_QLIMIT_MIN_US..DAQS_QLIMIT_MAX_US
@@ -97,6 +97,8 @@
 
 #define DAQS_MAC_LEN 6
 
+/* The smallest rate that is not 0 (unlimited); below it is a typo. */
+#define DAQS_RATE_MIN_BPS 8000ULL
 #define DAQS_BURST_DEFAULT_BYTES (64U * 1024U)
 #define DAQS_QLIMIT_DEFAULT_US 50000U
 #define DAQS_QLIMIT_MIN_US 1000U

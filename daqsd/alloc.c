@@ -181,7 +181,7 @@ static void alloc_static(uint64_t capacity, struct daqs_vm_in *vms, size_t n,
 			set_absent(vm, &limits[i]);
 			continue;
 		}
-		limits[i] = max_u64(vm_max(vm, capacity), 1);
+		limits[i] = max_u64(vm_max(vm, capacity), DAQS_RATE_MIN_BPS);
 		vm->st.alloc_bps = limits[i];
 		vm->st.demand = DAQS_DEMAND_STATIC;
 		vm->st.demand_bps = vm->rate_known ? vm->rate_bps : 0;
@@ -277,7 +277,8 @@ static void alloc_paper(const struct daqs_policy *p, uint64_t capacity,
 		if (vm->min_bps || r < 0 || r > h)
 			limits[i] = capacity;
 		else
-			limits[i] = max_u64(min_u64((uint64_t)share, capacity), 1);
+			limits[i] = max_u64(min_u64((uint64_t)share, capacity),
+					    DAQS_RATE_MIN_BPS);
 		vm->st.alloc_bps = limits[i];
 		vm->st.demand = DAQS_DEMAND_STATIC;
 		if (vm->rate_known)
@@ -401,7 +402,7 @@ static void alloc_maxmin(const struct daqs_policy *p, uint64_t capacity,
 		 * ask for, and sending beyond its allocation makes it
 		 * UNSATISFIED, which restores the minimum next tick.
 		 */
-		limits[i] = max_u64(max_u64(a, vmin), 1);
+		limits[i] = max_u64(max_u64(a, vmin), DAQS_RATE_MIN_BPS);
 	}
 }
 
@@ -411,7 +412,8 @@ int daqs_alloc(const struct daqs_policy *p, uint64_t capacity_bps,
 {
 	if (!p || !st || (n && (!vms || !limits_out)))
 		return -EINVAL;
-	if (!capacity_bps || capacity_bps > DAQS_ALLOC_CAPACITY_MAX)
+	if (capacity_bps < DAQS_RATE_MIN_BPS ||
+	    capacity_bps > DAQS_ALLOC_CAPACITY_MAX)
 		return -EINVAL;
 	if (!(p->headroom >= 0 && p->headroom <= 10) ||
 	    !(p->saturated > 0 && p->saturated <= 1) ||

@@ -30,10 +30,12 @@
  * it sends more than its small allocation it is UNSATISFIED and gets its
  * whole minimum back. Hence the one documented slack:
  *
- *   sum(limits) <= capacity + sum over VMs of max(0, min - allocation)
+ *   limit = max(allocation, minimum, DAQS_RATE_MIN_BPS)
+ *   sum(limits) <= capacity + sum over VMs of (limit - allocation)
  *
- * Limits are never 0 (0 means "no limit" to the guest): every present VM
- * gets at least the floor.
+ * Limits are never 0, which means "no limit" to the guest, nor below the
+ * datapath's smallest rate (8 kbit/s): a present VM gets at least the
+ * floor, unless minimums take the whole link, and then DAQS_RATE_MIN_BPS.
  */
 #ifndef DAQS_ALLOC_H
 #define DAQS_ALLOC_H
@@ -41,6 +43,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <linux/daqs.h>		/* DAQS_RATE_MIN_BPS */
 
 enum daqs_policy_kind {
 	DAQS_POLICY_STANDALONE,		/* static cap: limit = max, else capacity */
@@ -117,10 +121,10 @@ void daqs_alloc_state_release(struct daqs_alloc_state *st);
 
 /*
  * One tick. Writes limits_out[i] for every VM: the limit to push, in bit/s,
- * never 0 for a present VM and never above the capacity; 0 for a VM that is
- * not present. Updates vms[i].st. Returns 0, or -EINVAL (no capacity, above
- * DAQS_ALLOC_CAPACITY_MAX, bad policy) or -ENOMEM, leaving limits_out and
- * the state untouched. Minimums that add up to more than the capacity (the
+ * from DAQS_RATE_MIN_BPS to the capacity for a present VM; 0 for a VM that
+ * is not present. Updates vms[i].st. Returns 0, or -EINVAL (capacity below
+ * DAQS_RATE_MIN_BPS or above DAQS_ALLOC_CAPACITY_MAX, bad policy) or
+ * -ENOMEM, leaving limits_out and the state untouched. Minimums that add up to more than the capacity (the
  * link renegotiated to a lower speed) are scaled down in proportion.
  */
 int daqs_alloc(const struct daqs_policy *p, uint64_t capacity_bps,

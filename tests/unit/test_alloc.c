@@ -180,35 +180,37 @@ static uint64_t umin(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+static uint64_t umax(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
 /*
  * The invariants of every tick of a max-min policy: allocations within the
- * capacity, limits within capacity plus the unused minimums, never 0, and
- * never below a minimum.
+ * capacity, and each limit exactly max(allocation, minimum, smallest rate),
+ * so the limits exceed the capacity by no more than the unused minimums
+ * (and the smallest rate of a VM allocated nothing).
  */
 static void check_invariants(const struct sim *s)
 {
-	uint64_t sum_alloc = 0, sum_limit = 0, slack = 0;
+	uint64_t sum_alloc = 0;
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
 		const struct daqs_vm_in *in = &s->in[i];
+		uint64_t vmin = s->pol.kind == DAQS_POLICY_MINIMUM_GUARANTEE ?
+				in->min_bps : 0;
 
 		if (!in->present) {
 			assert_int_equal(s->limit[i], 0);
 			continue;
 		}
-		assert_true(s->limit[i] >= 1);
 		assert_true(s->limit[i] <= C_BPS);
+		assert_int_equal(s->limit[i], umax(umax(in->st.alloc_bps, vmin),
+						   DAQS_RATE_MIN_BPS));
 		sum_alloc += in->st.alloc_bps;
-		sum_limit += s->limit[i];
-		if (s->pol.kind == DAQS_POLICY_MINIMUM_GUARANTEE) {
-			assert_true(s->limit[i] >= in->min_bps);
-			if (in->min_bps > in->st.alloc_bps)
-				slack += in->min_bps - in->st.alloc_bps;
-		}
 	}
 	assert_true(sum_alloc <= C_BPS);
-	assert_true(sum_limit <= C_BPS + slack);
 }
 
 /* --- policies and the solver --------------------------------------------------- */
@@ -394,6 +396,11 @@ static void test_tick_table(void **state)
 			{ true, 100, 100, 100, 0, 0, 1, 60, DAQS_DEMAND_UNSATISFIED },
 			{ true, 100, 100, 100, 0, 0, 4, 240, DAQS_DEMAND_UNSATISFIED },
 		} },
+		{ "minimums take the whole link: the smallest rate, never 0 (no limit)",
+		  DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
+			{ true, 400, 400, 400, 400, 0, 1, 400, DAQS_DEMAND_UNSATISFIED },
+			{ true, 0, 0, 0, 0, 0, 1, 0.008, DAQS_DEMAND_SATISFIED },
+		} },
 		{ "a maximum holds", DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
 			{ true, 50, 50, 50, 0, 50, 1, 50, DAQS_DEMAND_UNSATISFIED },
 			{ true, 200, 200, 200, 0, 0, 1, 350, DAQS_DEMAND_UNSATISFIED },
@@ -454,6 +461,8 @@ static void test_bad_input(void **state)
 	(void)state;
 	daqs_policy_init(&p, DAQS_POLICY_FAIRSHARE, TICK_MS);
 	assert_int_equal(daqs_alloc(&p, 0, &in, 1, &out, &st), -EINVAL);
+	assert_int_equal(daqs_alloc(&p, DAQS_RATE_MIN_BPS - 1, &in, 1, &out, &st),
+			 -EINVAL);
 	assert_int_equal(daqs_alloc(&p, DAQS_ALLOC_CAPACITY_MAX + 1, &in, 1, &out,
 				    &st), -EINVAL);
 	assert_int_equal(daqs_alloc(&p, C_BPS, NULL, 1, &out, &st), -EINVAL);

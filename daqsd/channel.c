@@ -274,6 +274,11 @@ void daqs_ch_trim(struct daqs_ch_builder *b, size_t mark)
 	b->failed = false;
 }
 
+void daqs_ch_set_flags(struct daqs_ch_builder *b, uint16_t flags)
+{
+	put_le16(b->buf + DAQS_CH_OFF_FLAGS, flags);
+}
+
 size_t daqs_ch_room(const struct daqs_ch_builder *b)
 {
 	return b->failed ? 0 : sizeof(b->buf) - b->len;

@@ -70,6 +70,8 @@ int daqs_ch_nest_begin(struct daqs_ch_builder *b, uint16_t type);
 int daqs_ch_nest_end(struct daqs_ch_builder *b);
 size_t daqs_ch_tell(const struct daqs_ch_builder *b);
 void daqs_ch_trim(struct daqs_ch_builder *b, size_t mark);
+/* changes the flags of the frame being built (DAQS_CH_F_MORE once known) */
+void daqs_ch_set_flags(struct daqs_ch_builder *b, uint16_t flags);
 /* payload bytes that can still be added */
 size_t daqs_ch_room(const struct daqs_ch_builder *b);
 /* Writes length and checksums; the frame is b->buf[0 .. return value). */

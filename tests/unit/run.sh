@@ -3,7 +3,7 @@
 #
 # run.sh TEST... : the unit tests of daqsd/ (called by `make -C daqsd test`).
 # Runs each cmocka binary (under $VALGRIND when set), then the daqsctl
-# command-line checks ($DAQSCTL) and the man page check ($MANPAGE), and ends
+# command-line checks ($DAQSCTL) and the man page checks ($MANPAGE), and ends
 # with one "N passed, N failed" line that counts them all.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,10 +40,11 @@ if [ -n "${DAQSCTL:-}" ]; then
 		"$(echo "$line" | awk '{ print $3 }')" "$rc"
 fi
 
-if [ -n "${MANPAGE:-}" ]; then
-	echo "== $(basename "$MANPAGE")"
+# MANPAGE: one or more pages, separated by spaces
+for page in ${MANPAGE:-}; do
+	echo "== $(basename "$page")"
 	if command -v groff >/dev/null 2>&1; then
-		LC_ALL=C.UTF-8 groff -man -ww -z "$MANPAGE" >"$out" 2>&1
+		LC_ALL=C.UTF-8 groff -man -ww -z "$page" >"$out" 2>&1
 		rc=$?
 		if [ "$rc" -eq 0 ] && [ ! -s "$out" ]; then
 			echo "ok - groff -man -ww: no warnings"
@@ -57,7 +58,7 @@ if [ -n "${MANPAGE:-}" ]; then
 		echo "ok - # skip groff is not installed"
 		count 1 0 0
 	fi
-fi
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

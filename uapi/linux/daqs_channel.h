@@ -116,6 +116,17 @@
  *   DAQS_CH_A_ERRMSG: string (the kernel's extack message when it gave one,
  *                             else a sentence; at most DAQS_CH_ERRMSG_MAX
  *                             bytes with the NUL)
+ *   The errno says whose fault it was:
+ *     the kernel's own (ENODEV, ENOENT, ERANGE, ...) for a request it refused
+ *     ENOSYS           the daqs module is not loaded in the guest
+ *     EPERM            the request names a device the agent does not control
+ *     EINVAL           a malformed message, or one that is not a request
+ *     EOPNOTSUPP       an unknown message type
+ *     EPROTONOSUPPORT  an unknown version (frame or HELLO range)
+ *     EMSGSIZE         a length over DAQS_CH_PAYLOAD_MAX
+ *     EBADMSG          a damaged frame (seq given), or bytes that were not a
+ *                      frame (seq 0; at most one such ERROR a second)
+ *     ENOBUFS          the reply did not fit in what the agent may queue
  *
  * DAQS_CH_T_EVENT (guest -> host, unsolicited; seq: the agent's counter)
  *   DAQS_CH_A_BINDING: the attributes of a DAQS_CMD_EVENT (DAQS_A_EVENT

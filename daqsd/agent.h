@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * daqs-agent: the guest's end of the daqs channel. It reads requests from
+ * the virtio-serial port org.daqs.0, turns each into exactly one command of
+ * the "daqs" generic netlink family, and writes back the answer; it also
+ * forwards the family's events. Nothing else: no exec, no files, one
+ * capability (CAP_NET_ADMIN) and a seccomp allow-list.
+ *
+ *   agent.c          options, the event loop, logging
+ *   agent_port.c     finding, opening and watching the port
+ *   agent_relay.c    requests -> netlink -> replies; kernel events
+ *   agent_sandbox.c  capabilities and seccomp
+ *
+ * What the host sends can fail a request, never the agent: every path from
+ * the port ends in a reply, an ERROR frame or a counter.
+ */
+#ifndef DAQS_AGENT_H
+#define DAQS_AGENT_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "channel.h"
+#include "daqs_nl.h"
+
+#define AGENT_PROG "daqs-agent"
+#define AGENT_ERRLEN 256
+
+/* unsent frames; a host that does not read loses replies, never us */
+#define AGENT_OUT_MAX (64U * 1024U)
+/* a partial frame this old is given up (the rest never comes) */
+#define AGENT_STALL_MS 1000U
+/* a host that went away: look again after 10 ms, doubling up to 100 ms,
+ * so a restarted daqsd is heard within one tick */
+#define AGENT_BACKOFF_MIN_MS 10U
+#define AGENT_BACKOFF_MAX_MS 100U
+/* at most one ERROR about skipped bytes per this long */
+#define AGENT_GARBAGE_REPORT_MS 1000U
+
+enum agent_sel_type {
+	AGENT_SEL_NONE,
+	AGENT_SEL_IFNAME,
+	AGENT_SEL_MAC,
+};
+
+struct agent_sel {
+	enum agent_sel_type type;
+	char ifname[IFNAMSIZ];
+	uint8_t mac[DAQS_MAC_LEN];
+};
+
+enum agent_port_kind {
+	AGENT_PORT_VPORT,	/* a virtio-serial character device */
+	AGENT_PORT_UNIX,	/* a unix stream socket (tests, other hosts) */
+};
+
+struct agent_out {
+	uint8_t buf[AGENT_OUT_MAX];
+	size_t off, len;	/* unsent: buf[off .. len) */
+};
+
+struct agent_counters {
+	uint64_t requests;	/* valid requests handled */
+	uint64_t errors;	/* ERROR frames sent */
+	uint64_t bad_frames;	/* frames or messages refused */
+	uint64_t events;	/* EVENT frames sent */
+	uint64_t dropped;	/* frames not sent: no host, or queue full */
+	uint64_t disconnects;
+};
+
+struct agent {
+	/* configuration */
+	char port_path[256];	/* "" until found */
+	bool port_given;	/* -p: never look in sysfs */
+	struct agent_sel pin;	/* the device, if configured */
+	bool sandbox;
+	bool verbose;
+
+	/* the port */
+	enum agent_port_kind kind;
+	int port_fd;		/* -1 while closed (unix socket only) */
+	bool connected;
+	unsigned int backoff_ms;
+	uint64_t retry_at_ms;	/* while !connected */
+	uint64_t last_rx_ms;
+	struct daqs_ch_decoder dec;
+	struct agent_out out;
+	uint64_t garbage_reported;	/* dec.stats.skipped when last told */
+	uint64_t garbage_report_ms;
+
+	/* netlink: one socket for requests, one for events */
+	struct daqs_nl nl;
+	struct daqs_nl ev;
+	int ctrl_grp;		/* nlctrl "notify", or negative */
+	bool ev_joined;		/* in the daqs "events" group */
+	uint32_t event_seq;
+
+	struct daqs_ch_builder reply;	/* the frame being built */
+	struct agent_counters n;
+};
+
+/* agent.c */
+uint64_t agent_now_ms(void);
+void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* a log line at most once a second per key; counts what it holds back */
+void agent_log_limited(unsigned int key, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* agent_port.c */
+/* Finds the port named DAQS_CH_PORT_NAME: 0 and its /dev path, or -1. */
+int agent_port_find(char *path, size_t len);
+/* Opens a->port_path (device or unix socket): 0, or -1 with err set. */
+int agent_port_open(struct agent *a, char *err, size_t errlen);
+/* The host went away: forget its bytes and what we owed it; retry later. */
+void agent_port_lost(struct agent *a, const char *why);
+/* When retry_at_ms has come: true if the host is back. */
+bool agent_port_retry(struct agent *a);
+/* Reads what there is; false if the host went away. */
+bool agent_port_read(struct agent *a);
+/* Writes what is queued, as far as it goes; false if the host went away. */
+bool agent_port_flush(struct agent *a);
+/* Queues a finished frame; false (and counted) if there is no room. */
+bool agent_port_queue(struct agent *a, const uint8_t *frame, size_t len);
+
+/* agent_relay.c */
+/* Opens both netlink sockets; the family may come later. */
+int agent_nl_open(struct agent *a, char *err, size_t errlen);
+void agent_nl_close(struct agent *a);
+/* Every result of the decoder but DAQS_CH_DEC_NEED. */
+void agent_handle(struct agent *a, enum daqs_ch_dec_result r,
+		  const struct daqs_ch_frame *f);
+/* One ERROR (seq 0) if bytes were skipped since the last one, rate-limited. */
+void agent_report_garbage(struct agent *a, uint64_t now_ms);
+/* Reads the events socket and forwards what it holds. */
+void agent_events(struct agent *a);
+void agent_send_error(struct agent *a, uint32_t seq, int errnum,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* agent_sandbox.c */
+/* Keeps CAP_NET_ADMIN only (if held), in every set and the bounding set. */
+int agent_drop_caps(char *err, size_t errlen);
+/* The allow-list; unix_reconnect: may open and connect AF_UNIX sockets. */
+int agent_seccomp(bool unix_reconnect, char *err, size_t errlen);
+
+#endif /* DAQS_AGENT_H */

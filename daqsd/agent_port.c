@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The port: a virtio-serial character device found by its name in sysfs,
+ * or a unix socket given on the command line.
+ *
+ * A virtio-serial port whose host side is closed reads as end of file and
+ * polls as POLLHUP, at once and for as long as the host is away (there is
+ * nothing to wait for). So a lost host is not polled for: we look again
+ * after a backoff, with a zero-timeout poll, until POLLHUP clears. The
+ * device stays open meanwhile, so no file has to be opened after the
+ * sandbox is in place. A unix socket is closed and connected again.
+ */
+#include "agent.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define VPORT_SYSFS "/sys/class/virtio-ports"
+
+/* the first line of a small sysfs file, without its newline */
+static int read_line(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+int agent_port_find(char *path, size_t len)
+{
+	char file[512], name[64];
+	struct dirent *de;
+	DIR *dir;
+	int ret = -1;
+
+	dir = opendir(VPORT_SYSFS);
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), VPORT_SYSFS "/%s/name", de->d_name);
+		if (read_line(file, name, sizeof(name)) ||
+		    strcmp(name, DAQS_CH_PORT_NAME))
+			continue;
+		if ((size_t)snprintf(path, len, "/dev/%s", de->d_name) < len)
+			ret = 0;
+		break;
+	}
+	closedir(dir);
+	return ret;
+}
+
+static int connect_unix(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "socket path '%s' is too long", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "Unable to create socket: %s",
+			 strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		snprintf(err, errlen, "Unable to connect to '%s': %s", path,
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void connected(struct agent *a)
+{
+	a->connected = true;
+	a->last_rx_ms = agent_now_ms();
+	daqs_ch_dec_reset(&a->dec);
+	a->out.off = a->out.len = 0;
+}
+
+int agent_port_open(struct agent *a, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(a->port_path, &st) < 0) {
+		snprintf(err, errlen, "Unable to open port '%s': %s",
+			 a->port_path, strerror(errno));
+		return -1;
+	}
+	if (S_ISSOCK(st.st_mode)) {
+		fd = connect_unix(a->port_path, err, errlen);
+		if (fd < 0)
+			return -1;
+		a->kind = AGENT_PORT_UNIX;
+	} else if (S_ISCHR(st.st_mode)) {
+		fd = open(a->port_path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			snprintf(err, errlen, "Unable to open port '%s': %s",
+				 a->port_path, strerror(errno));
+			return -1;
+		}
+		a->kind = AGENT_PORT_VPORT;
+	} else {
+		snprintf(err, errlen,
+			 "Unable to open port '%s': not a character device or a socket",
+			 a->port_path);
+		return -1;
+	}
+	a->port_fd = fd;
+	connected(a);
+	return 0;
+}
+
+void agent_port_lost(struct agent *a, const char *why)
+{
+	size_t pending = daqs_ch_dec_pending(&a->dec);
+
+	if (a->connected) {
+		agent_log("host disconnected (%s)%s", why,
+			  pending ? "; dropping a partial frame" : "");
+		a->n.disconnects++;
+	}
+	a->connected = false;
+	daqs_ch_dec_reset(&a->dec);
+	a->out.off = a->out.len = 0;
+	if (a->kind == AGENT_PORT_UNIX && a->port_fd >= 0) {
+		close(a->port_fd);
+		a->port_fd = -1;
+	}
+	a->retry_at_ms = agent_now_ms() + a->backoff_ms;
+	a->backoff_ms *= 2;
+	if (a->backoff_ms > AGENT_BACKOFF_MAX_MS)
+		a->backoff_ms = AGENT_BACKOFF_MAX_MS;
+}
+
+/* called when retry_at_ms has come: is the host back? */
+bool agent_port_retry(struct agent *a)
+{
+	struct pollfd pfd;
+	char err[AGENT_ERRLEN];
+
+	if (a->kind == AGENT_PORT_UNIX) {
+		/* the path was a socket when we started: no stat() again */
+		a->port_fd = connect_unix(a->port_path, err, sizeof(err));
+		if (a->port_fd >= 0) {
+			connected(a);
+			agent_log("host connected");
+			return true;
+		}
+	} else {
+		pfd.fd = a->port_fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) >= 0 && !(pfd.revents & (POLLHUP | POLLERR))) {
+			connected(a);
+			agent_log("host connected");
+			return true;
+		}
+	}
+	a->retry_at_ms = agent_now_ms() + a->backoff_ms;
+	a->backoff_ms *= 2;
+	if (a->backoff_ms > AGENT_BACKOFF_MAX_MS)
+		a->backoff_ms = AGENT_BACKOFF_MAX_MS;
+	return false;
+}
+
+/* hands every byte of p to the decoder and every result to the relay */
+static void consume(struct agent *a, const uint8_t *p, size_t n)
+{
+	enum daqs_ch_dec_result r;
+	struct daqs_ch_frame f;
+	size_t k;
+
+	while (n) {
+		k = daqs_ch_dec_feed(&a->dec, p, n);
+		p += k;
+		n -= k;
+		while ((r = daqs_ch_dec_next(&a->dec, &f)) != DAQS_CH_DEC_NEED) {
+			agent_handle(a, r, &f);
+			/* a handler never closes the port; but be sure */
+			if (!a->connected)
+				return;
+		}
+	}
+}
+
+bool agent_port_read(struct agent *a)
+{
+	uint8_t buf[4096];
+	ssize_t n;
+	int i;
+
+	/* a bounded batch, so events are not starved by a chatty host */
+	for (i = 0; i < 16; i++) {
+		n = read(a->port_fd, buf, sizeof(buf));
+		if (n > 0) {
+			a->last_rx_ms = agent_now_ms();
+			consume(a, buf, (size_t)n);
+			if (!a->connected)
+				return false;
+			continue;
+		}
+		if (n == 0)
+			return false;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return true;
+		agent_log_limited(1, "Unable to read the port: %s",
+				  strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+bool agent_port_flush(struct agent *a)
+{
+	struct agent_out *o = &a->out;
+	ssize_t n;
+
+	while (o->off < o->len) {
+		if (a->kind == AGENT_PORT_UNIX)
+			n = send(a->port_fd, o->buf + o->off, o->len - o->off,
+				 MSG_NOSIGNAL);
+		else
+			n = write(a->port_fd, o->buf + o->off, o->len - o->off);
+		if (n > 0) {
+			o->off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;
+		return false;
+	}
+	o->off = o->len = 0;
+	return true;
+}
+
+bool agent_port_queue(struct agent *a, const uint8_t *frame, size_t len)
+{
+	struct agent_out *o = &a->out;
+
+	if (!a->connected) {
+		a->n.dropped++;
+		return false;
+	}
+	if (len > sizeof(o->buf) - o->len && o->off) {
+		memmove(o->buf, o->buf + o->off, o->len - o->off);
+		o->len -= o->off;
+		o->off = 0;
+	}
+	if (len > sizeof(o->buf) - o->len) {
+		a->n.dropped++;
+		agent_log_limited(2, "the host is not reading; dropping frames");
+		return false;
+	}
+	memcpy(o->buf + o->len, frame, len);
+	o->len += len;
+	return true;
+}

@@ -682,8 +682,10 @@ static void header(struct parser *ps, char *line)
 	for (rest = end + 1; isspace((unsigned char)*rest); rest++)
 		;
 	if (*rest && *rest != ';' && *rest != '#') {
-		fail(ps, ps->line, "unexpected '%s' after '%.*s'", Q(rest),
-		     (int)(end + 1 - line), line);
+		char hdr[QUOTE_MAX + 8];
+
+		fail(ps, ps->line, "unexpected '%s' after '%s'", Q(rest),
+		     quote(hdr, sizeof(hdr), line, (size_t)(end + 1 - line)));
 		return;
 	}
 	*end = '\0';

@@ -338,6 +338,7 @@ static void request_failed(struct agent *a, const struct daqs_ch_frame *f,
 	/* the family may have gone between two requests */
 	if ((res->err == ENOENT || res->err == EOPNOTSUPP) && !res->extack[0]) {
 		a->nl.family = -1;
+		a->ev_joined = false;
 		if (!ensure_family(a, err, sizeof(err))) {
 			agent_send_error(a, f->seq, ENOSYS, "%s", err);
 			return;

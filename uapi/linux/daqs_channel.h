@@ -209,8 +209,8 @@ enum daqs_ch_agent_event {
 	DAQS_CH_AGENT_EVENT_UNSPEC,
 	DAQS_CH_AGENT_EVENT_MODULE_LOADED,	/* the "daqs" family appeared */
 	DAQS_CH_AGENT_EVENT_MODULE_UNLOADED,	/* ... and went away */
-	DAQS_CH_AGENT_EVENT_LOST,		/* kernel events were lost:
-						 * read everything again */
+	/* kernel events were lost: read everything again */
+	DAQS_CH_AGENT_EVENT_LOST,
 	__DAQS_CH_AGENT_EVENT_MAX
 };
 #define DAQS_CH_AGENT_EVENT_MAX (__DAQS_CH_AGENT_EVENT_MAX - 1)

@@ -6,13 +6,13 @@
  */
 #include <linux/etherdevice.h>
 #include <linux/jiffies.h>
+#include <linux/math64.h>
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
 
 #include "daqs.h"
 
 const struct daqs_limit daqs_limit_default = {
-	.burst_bytes = DAQS_BURST_DEFAULT_BYTES,
 	.qlimit_us = DAQS_QLIMIT_DEFAULT_US,
 	.mode = DAQS_MODE_SHAPE,
 };
@@ -68,6 +68,17 @@ u64 daqs_binding_rate_now(const struct daqs_binding *b)
 						      b->limit.rate_bps;
 }
 
+/* The burst in force at @rate_bps: as set, or automatic (uapi). */
+u32 daqs_limit_burst(const struct daqs_limit *l, u64 rate_bps)
+{
+	u64 auto_bytes;
+
+	if (l->burst_bytes)
+		return l->burst_bytes;
+	auto_bytes = div_u64(rate_bps, 8 * USEC_PER_SEC / DAQS_BURST_AUTO_US);
+	return clamp_t(u64, auto_bytes, DAQS_BURST_DEFAULT_BYTES, U32_MAX);
+}
+
 u32 daqs_binding_lease_left_ms(const struct daqs_binding *b)
 {
 	if (b->lease_state != DAQS_LEASE_ACTIVE ||
@@ -82,7 +93,7 @@ static struct daqs_cfg *daqs_cfg_new(const struct daqs_limit *l, u64 rate_bps)
 
 	if (!cfg)
 		return NULL;
-	daqs_rate_init(&cfg->rate, rate_bps, l->burst_bytes);
+	daqs_rate_init(&cfg->rate, rate_bps, daqs_limit_burst(l, rate_bps));
 	cfg->qlimit_ns = (u64)l->qlimit_us * NSEC_PER_USEC;
 	cfg->mode = l->mode;
 	return cfg;

@@ -31,7 +31,7 @@
 struct daqs_limit {
 	u64 rate_bps;		/* 0: count only */
 	u64 fallback_bps;	/* in force once a lease expires */
-	u32 burst_bytes;
+	u32 burst_bytes;	/* 0: automatic, see daqs_limit_burst() */
 	u32 qlimit_us;
 	u32 lease_ms;		/* 0: no lease */
 	u8 mode;		/* enum daqs_mode */
@@ -133,6 +133,7 @@ void daqs_binding_del(struct daqs_binding *b);
 void daqs_binding_netdev_event(struct net_device *dev, unsigned long event);
 void daqs_net_exit_bindings(struct net *net);
 u64 daqs_binding_rate_now(const struct daqs_binding *b);
+u32 daqs_limit_burst(const struct daqs_limit *l, u64 rate_bps);
 u32 daqs_binding_lease_left_ms(const struct daqs_binding *b);
 void daqs_dev_key(const struct net_device *dev, u8 *mac);
 

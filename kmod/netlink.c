@@ -84,12 +84,13 @@ int daqs_parse_limit(struct nlattr **attrs, const struct daqs_limit *cur,
 			return err;
 	}
 	a = attrs[DAQS_A_BURST_BYTES];
-	if (a)
+	if (a) {
 		out->burst_bytes = nla_get_u32(a);
-	if (out->rate_bps && !out->burst_bytes) {
-		NL_SET_ERR_MSG_ATTR(extack, a ? a : attrs[DAQS_A_RATE_BPS],
-				    "DAQS_A_BURST_BYTES must not be 0 when a rate is set");
-		return -EINVAL;
+		if (out->rate_bps && !out->burst_bytes) {
+			NL_SET_ERR_MSG_ATTR(extack, a,
+					    "DAQS_A_BURST_BYTES must not be 0 when a rate is set");
+			return -EINVAL;
+		}
 	}
 	a = attrs[DAQS_A_MODE];
 	if (a) {
@@ -117,11 +118,6 @@ int daqs_parse_limit(struct nlattr **attrs, const struct daqs_limit *cur,
 		err = daqs_check_rate(a, out->fallback_bps, extack);
 		if (err)
 			return err;
-		if (out->fallback_bps && !out->burst_bytes) {
-			NL_SET_ERR_MSG_ATTR(extack, a,
-					    "DAQS_A_FALLBACK_BPS needs a burst (DAQS_A_BURST_BYTES)");
-			return -EINVAL;
-		}
 	}
 	a = attrs[DAQS_A_LEASE_MS];
 	if (a) {
@@ -221,7 +217,8 @@ static int daqs_fill(struct sk_buff *skb, const struct daqs_binding *b,
 						   DAQS_STATE_ABSENT) ||
 	    nla_put_u64_64bit(skb, DAQS_A_RATE_BPS, daqs_binding_rate_now(b),
 			      DAQS_A_PAD) ||
-	    nla_put_u32(skb, DAQS_A_BURST_BYTES, l->burst_bytes) ||
+	    nla_put_u32(skb, DAQS_A_BURST_BYTES,
+			daqs_limit_burst(l, daqs_binding_rate_now(b))) ||
 	    nla_put_u8(skb, DAQS_A_MODE, l->mode) ||
 	    nla_put_u32(skb, DAQS_A_QLIMIT_US, l->qlimit_us) ||
 	    nla_put_u32(skb, DAQS_A_LEASE_MS, l->lease_ms) ||

@@ -163,7 +163,24 @@ static void daqs_set_pure_test(struct kunit *test)
 	kfree_skb(skb);
 }
 
+/* An automatic burst follows the rate; an explicit one is kept. */
+static void daqs_burst_auto_test(struct kunit *test)
+{
+	struct daqs_limit l = daqs_limit_default;
+
+	KUNIT_EXPECT_EQ(test, l.burst_bytes, 0);
+	KUNIT_EXPECT_EQ(test, daqs_limit_burst(&l, 10000000),
+			DAQS_BURST_DEFAULT_BYTES);
+	/* 5 ms at 800 Mbit/s */
+	KUNIT_EXPECT_EQ(test, daqs_limit_burst(&l, 800000000), 500000);
+	KUNIT_EXPECT_EQ(test, daqs_limit_burst(&l, 40000000000ULL), 25000000);
+	KUNIT_EXPECT_EQ(test, daqs_limit_burst(&l, U64_MAX), U32_MAX);
+	l.burst_bytes = 1500;
+	KUNIT_EXPECT_EQ(test, daqs_limit_burst(&l, 800000000), 1500);
+}
+
 static struct kunit_case daqs_netlink_cases[] = {
+	KUNIT_CASE(daqs_burst_auto_test),
 	KUNIT_CASE_PARAM(daqs_set_test, daqs_set_gen_params),
 	KUNIT_CASE(daqs_set_pure_test),
 	{}

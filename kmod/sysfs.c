@@ -55,7 +55,8 @@ static struct kobj_attribute daqs_attr_##name = __ATTR_RO(name)
 
 DAQS_SHOW_LIMIT(rate_bps, "%llu", daqs_binding_rate_now(b));
 DAQS_SHOW_LIMIT(set_rate_bps, "%llu", b->limit.rate_bps);
-DAQS_SHOW_LIMIT(burst_bytes, "%u", b->limit.burst_bytes);
+DAQS_SHOW_LIMIT(burst_bytes, "%u",
+		daqs_limit_burst(&b->limit, daqs_binding_rate_now(b)));
 DAQS_SHOW_LIMIT(mode, "%s", daqs_mode_names[b->limit.mode]);
 DAQS_SHOW_LIMIT(qlimit_us, "%u", b->limit.qlimit_us);
 DAQS_SHOW_LIMIT(lease_ms, "%u", b->limit.lease_ms);

@@ -29,27 +29,8 @@ rpid=$!
 sleep 2.5
 nsx "$A" daqsctl set dev veth0 rate 100mbit
 wait "$spid" "$rpid" "$pid"
-# t of the first sample showing the new rate, then bytes in the 200 ms after
 t0=$(awk '$2 == 100000000 { print $1; exit }' /tmp/rate.txt)
-res=$(awk -v t0="$t0" '
-	{ t[NR] = $1; b[NR] = $2 }
-	END {
-		for (i = 1; i <= NR; i++) if (t[i] >= t0) { s = i; break }
-		for (i = s; i <= NR; i++) if (t[i] >= t0 + 200e6) { e = i; break }
-		for (i = s; i <= NR; i++) if (t[i] >= t0 + 20e6) { f = i; break }
-		bytes = b[e] - b[s]
-		# wire bytes: goodput-dominated GSO rx_bytes scaled up (upper bound)
-		wire = bytes * 1514 / 1448
-		printf "%.1f %.0f", wire * 8 / ((t[e] - t[s]) / 1e9) / 1e6, (b[f] - b[s]) * 1514 / 1448
-		# settle: first 100 ms window average within 5% of 100 Mbit/s
-		for (i = s; i <= NR; i++) {
-			for (j = i; j <= NR && t[j] < t[i] + 100e6; j++);
-			if (j > NR) break
-			r = (b[j] - b[i]) * 1514 / 1448 * 8 / ((t[j] - t[i]) / 1e9)
-			if (r <= 105e6 && r >= 95e6) { printf " %.0f", (t[i] + 100e6 - t0) / 1e6; exit }
-		}
-		printf " -1"
-	}' /tmp/rx.txt)
+res=$(rate_change_stats /tmp/rx.txt "$t0" 100000000)
 set -- $res
 note "live change 400->100: next 200 ms average $1 Mbit/s on the wire; first 20 ms carried $2 bytes; 100 ms average within 5% after $3 ms"
 if [ -z "$t0" ]; then

@@ -51,4 +51,40 @@ for rate in 50 200; do
 	note "acc virtio-mq daqs-shape $rate 8 $(mbit "$got") (two clients on two CPUs)"
 	check_within "virtio_mq_shape_${rate}mbit_8_streams" "$got" "$((rate * 1000000))" 2
 done
+
+# live change 400 -> 100 Mbit/s, measured on eth0's own tx_bytes (after daqs)
+SYS=/sys/class/net/eth0
+daqsctl set dev eth0 rate 400mbit burst 64k
+iperf3 -c "$H" -p 5201 -t 6 >/dev/null 2>&1 &
+pid=$!
+sample 10 450 "$SYS/statistics/tx_bytes" >/tmp/vtx.txt &
+spid=$!
+sample 10 450 "$SYS/daqs/rate_bps" >/tmp/vrate.txt &
+rpid=$!
+sleep 2.5
+daqsctl set dev eth0 rate 100mbit
+wait "$spid" "$rpid" "$pid"
+t0=$(awk '$2 == 100000000 { print $1; exit }' /tmp/vrate.txt)
+set -- $(rate_change_stats /tmp/vtx.txt "$t0" 100000000)
+note "virtio live change 400->100: next 200 ms $1 Mbit/s; first 20 ms $2 bytes; within 5% after $3 ms"
+check_ge virtio_live_change_next_200ms_le_105mbit 105 "$1"
+check_ge virtio_live_change_no_burst_beyond_burst "$((250000 + 65536))" "$2"
+
+# lease: not renewed, the fallback holds
+daqsctl set dev eth0 rate 50mbit lease 300ms fallback 10mbit
+sleep 0.6
+check_eq virtio_lease_expired expired "$(cat "$SYS/daqs/lease_state")"
+check_eq virtio_lease_fallback 10000000 "$(cat "$SYS/daqs/rate_bps")"
+daqsctl set dev eth0 lease 0
+
+# police on the NIC: UDP at twice the rate, every datagram delivered or counted
+daqsctl set dev eth0 rate 50mbit mode police
+d0=$(cat "$SYS/daqs/drops_police")
+e0=$(awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["SndbufErrors"] }' /proc/net/snmp)
+iperf3 -c "$H" -p 5201 -u -b 100M -l 1400 -t 3 >/dev/null 2>&1
+e1=$(awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["SndbufErrors"] }' /proc/net/snmp)
+drops=$(($(cat "$SYS/daqs/drops_police") - d0))
+note "virtio police 50mbit, UDP 100M: daqs police drops $drops, sender saw $((e1 - e0)) send errors"
+check_gt virtio_police_drops "$drops" 0
+check_eq virtio_police_drops_equal_sender_losses "$((e1 - e0))" "$drops"
 daqsctl del dev eth0

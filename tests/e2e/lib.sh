@@ -317,3 +317,28 @@ iperf3_sent_bytes() { json_get "$1" end.sum_sent.bytes; }
 
 # mbit BPS: bit/s as Mbit/s with one decimal, for notes.
 mbit() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }
+
+# rate_change_stats SAMPLES T0 NEW_BPS: after a rate change seen at T0 (ns),
+# from `sample` output of a byte counter (rx_bytes of the peer, or tx_bytes
+# of the device): "AVG_MBIT FIRST20MS_BYTES SETTLE_MS" - the wire rate over
+# the 200 ms after T0, the bytes in its first 20 ms, and when the first 100 ms
+# window average lies within 5% of NEW_BPS (-1: never). Counter bytes are
+# scaled by 1514/1448 to wire bytes (GSO skbs count their headers once).
+rate_change_stats() {
+	awk -v t0="$2" -v w="$3" '
+	{ t[NR] = $1; b[NR] = $2 }
+	END {
+		for (i = 1; i <= NR; i++) if (t[i] >= t0) { s = i; break }
+		for (i = s; i <= NR; i++) if (t[i] >= t0 + 200e6) { e = i; break }
+		for (i = s; i <= NR; i++) if (t[i] >= t0 + 20e6) { f = i; break }
+		wire = (b[e] - b[s]) * 1514 / 1448
+		printf "%.1f %.0f", wire * 8 / ((t[e] - t[s]) / 1e9) / 1e6, (b[f] - b[s]) * 1514 / 1448
+		for (i = s; i <= NR; i++) {
+			for (j = i; j <= NR && t[j] < t[i] + 100e6; j++);
+			if (j > NR) break
+			r = (b[j] - b[i]) * 1514 / 1448 * 8 / ((t[j] - t[i]) / 1e9)
+			if (r <= w * 1.05 && r >= w * 0.95) { printf " %.0f\n", (t[i] + 100e6 - t0) / 1e6; exit }
+		}
+		printf " -1\n"
+	}' "$1"
+}

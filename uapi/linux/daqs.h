@@ -36,7 +36,7 @@
  *     DAQS_A_MAC: 6 bytes
  *     DAQS_A_STATE: NLA_U8, enum daqs_state
  *     DAQS_A_RATE_BPS: NLA_U64      (the rate in force now)
- *     DAQS_A_BURST_BYTES: NLA_U32
+ *     DAQS_A_BURST_BYTES: NLA_U32      (in force now, automatic or not)
  *     DAQS_A_MODE: NLA_U8, enum daqs_mode
  *     DAQS_A_QLIMIT_US: NLA_U32
  *     DAQS_A_LEASE_MS: NLA_U32      (0: no lease)
@@ -64,11 +64,11 @@
  * DAQS_CMD_SET (needs CAP_NET_ADMIN in the device's namespace)
  *   Creates the binding if there is none, then sets the limit. Attributes
  *   that are not given keep their value (defaults on creation: rate 0,
- *   burst DAQS_BURST_DEFAULT_BYTES, mode shape, qlimit DAQS_QLIMIT_DEFAULT_US,
- *   no lease). A SET with DAQS_A_LEASE_MS renews the lease.
+ *   automatic burst, mode shape, qlimit DAQS_QLIMIT_DEFAULT_US, no lease). A SET with DAQS_A_LEASE_MS renews the lease.
  *     DAQS_A_IFINDEX | DAQS_A_IFNAME | DAQS_A_MAC
  *     DAQS_A_RATE_BPS: NLA_U64, 0 or at least DAQS_RATE_MIN_BPS
- *     DAQS_A_BURST_BYTES: NLA_U32, must not be 0 when the rate is not 0
+ *     DAQS_A_BURST_BYTES: NLA_U32, must not be 0 when the rate is not 0;
+ *                         0 with rate 0 makes it automatic again
  *     DAQS_A_MODE: NLA_U8, enum daqs_mode
  *     DAQS_A_QLIMIT_US: NLA_U32, DAQS_QLIMIT_MIN_US..DAQS_QLIMIT_MAX_US
  *     DAQS_A_LEASE_MS: NLA_U32, 0 removes the lease; needs a fallback
@@ -99,7 +99,14 @@
 
 /* The smallest rate that is not 0 (unlimited); below it is a typo. */
 #define DAQS_RATE_MIN_BPS 8000ULL
+/*
+ * A burst not given (or given as 0 with rate 0) is automatic: the larger of
+ * DAQS_BURST_DEFAULT_BYTES and DAQS_BURST_AUTO_US at the rate in force, so
+ * that timer and scheduling delays of a guest do not cost it rate (tc's own
+ * advice: at least rate / HZ). An explicit burst is kept as given.
+ */
 #define DAQS_BURST_DEFAULT_BYTES (64U * 1024U)
+#define DAQS_BURST_AUTO_US 5000U
 #define DAQS_QLIMIT_DEFAULT_US 50000U
 #define DAQS_QLIMIT_MIN_US 1000U
 #define DAQS_QLIMIT_MAX_US 1000000U

@@ -39,6 +39,8 @@ suite kunit tests/kunit/run.sh
 for series in 6.1 6.12; do
 	suite "e2e-$series" tests/e2e-run.sh --kernel "$series"
 done
+# daqs-agent in a 6.1 guest, driven by the host over virtio-serial
+suite agent-e2e tests/agent-e2e.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -1,0 +1,264 @@
+#!/bin/bash
+# agent-e2e.sh [--kernel SERIES]: daqs-agent in a real guest, driven over a
+# real virtio-serial port. Builds daqs.ko for Debian's kernel SERIES (6.1
+# default), daqsctl, daqs-agent and tests/tools/chdrive; boots the guest
+# with --virtio-serial and tests/e2e/agent.sh, which loads daqs, starts the
+# agent on org.daqs.0 and runs traffic over veth0; then plays the host with
+# chdrive on QEMU's unix socket: HELLO, GET, SET with a lease and its
+# expiry, garbage, a huge length, a bad checksum, disconnects, the agent
+# killed with -9, DEL. The host's checks and the guest's (what the host did,
+# seen in sysfs and measured with iperf3) are "ok"/"not ok" lines; the last
+# line is "N passed, N failed" for both.
+#
+# Host and guest take turns: the guest writes "# agent-e2e: ..." markers on
+# its result port (a file on the host); the host signals the guest's next
+# phase by setting, through the agent, the rate of the guest's dummy ctl0
+# to N mbit (see tests/e2e/agent.sh).
+set -euo pipefail
+# the checks are conditions in single quotes, evaluated by check()
+# shellcheck disable=SC2016,SC2034
+top=$(cd "$(dirname "$0")/.." && pwd)
+series=6.1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) series=$2; shift ;;
+	*) echo "usage: $0 [--kernel SERIES]" >&2; exit 2 ;;
+	esac
+	shift
+done
+t_start=$SECONDS
+kv=$("$top/tests/qemu/kernel.sh" "$series")
+build=$top/build/agent-e2e-$kv
+mkdir -p "$build/tree"
+
+# --- build (as tests/e2e-run.sh does) ------------------------------------------
+(cd "$top" && git ls-files -z Kbuild kmod uapi | xargs -0 cp --parents -t "$build/tree")
+cp "$top"/kmod/*.[ch] "$build/tree/kmod/"
+make -s -C "/lib/modules/$kv/build" M="$build/tree" modules >"$build/module.log" 2>&1 ||
+	{ cat "$build/module.log"; echo "0 passed, 1 failed"; exit 1; }
+make -s -C "$top/daqsd" >"$build/userspace.log" 2>&1 ||
+	{ cat "$build/userspace.log"; echo "0 passed, 1 failed"; exit 1; }
+gcc -std=c11 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -I"$top/uapi" -I"$top/daqsd" \
+	-o "$build/chdrive" "$top/tests/tools/chdrive.c" \
+	"$top/daqsd/channel.c" "$top/daqsd/units.c"
+chdrive=$build/chdrive
+
+# --- results ---------------------------------------------------------------------
+pass=0 fail=0
+ok() { echo "ok $1${2:+ # $2}"; pass=$((pass + 1)); }
+not_ok() { echo "not ok $1 # $2"; fail=$((fail + 1)); }
+# check NAME COND WHY: ok if the bash condition string holds
+check() {
+	if eval "$2"; then ok "$1"; else not_ok "$1" "$3"; fi
+}
+note() { echo "# $*"; }
+
+# --- the guest ---------------------------------------------------------------------
+sock=$build/vport.sock out=$build/out
+rm -rf "$out" "$sock"
+mkdir -p "$out"
+: >"$build/chdrive.log"
+"$top/tests/qemu/run.sh" --kernel "$kv" --tests "$top/tests/e2e" \
+	--module "$build/tree/kmod/daqs.ko" --bin "$top/daqsd/build/daqsctl" \
+	--bin "$top/daqsd/build/daqs-agent" --virtio-serial "$sock" \
+	--out "$out" --timeout "${DAQS_AGENT_E2E_TIMEOUT:-400}" agent.sh \
+	>"$build/run.log" 2>&1 &
+run_pid=$!
+CH_PID=''
+cleanup() {
+	local rc=$?
+	trap - EXIT
+	[ -n "${CH_PID:-}" ] && kill "$CH_PID" 2>/dev/null
+	if kill -0 "$run_pid" 2>/dev/null; then
+		kill -TERM "$run_pid" 2>/dev/null
+		wait "$run_pid" 2>/dev/null
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+
+# marker TEXT SECONDS: the guest wrote "# agent-e2e: TEXT..." on its result port
+marker() {
+	local end=$((SECONDS + $2))
+	while [ $SECONDS -lt $end ]; do
+		grep -q "^# agent-e2e: $1" "$out/results.txt" 2>/dev/null && return 0
+		kill -0 "$run_pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- chdrive as a coprocess: one connection, one step at a time --------------------
+# drive STEP: $reply gets the step's lines, $rc its result (0 answered, 2 an
+# ERROR answer, 1 no answer, 3 expectation unmet, 99 chdrive died)
+reply='' rc=0
+session_open() {
+	# sets CH (its stdout, stdin) and CH_PID
+	coproc CH { exec "$chdrive" -i -t 5000 "$sock" 2>&1; }
+	echo "=== session (pid $CH_PID)" >>"$build/chdrive.log"
+}
+session_close() {
+	if [ -n "${CH[1]:-}" ]; then
+		eval "exec ${CH[1]}>&-"
+	fi
+	wait "$CH_PID" 2>/dev/null || true
+	CH_PID=''
+}
+drive() {
+	local line
+	reply='' rc=99
+	echo "> $*" >>"$build/chdrive.log"
+	if [ -z "${CH[1]:-}" ] || ! { printf '%s\n' "$*" >&"${CH[1]}"; } 2>/dev/null; then
+		reply="chdrive is not running"
+		return 0
+	fi
+	while IFS= read -r -t 60 line <&"${CH[0]}"; do
+		echo "  $line" >>"$build/chdrive.log"
+		case $line in
+		"end "*) rc=${line#end }; return 0 ;;
+		esac
+		reply+=$line$'\n'
+	done
+	reply+="(chdrive died or hung)"
+	return 0
+}
+# field NAME [LINE-PREFIX]: NAME=VALUE from the first reply line with the prefix
+field() {
+	{ printf '%s' "$reply" | grep -m1 "^${2:-reply}" |
+		sed -n "s/.* $1=\([^ ]*\).*/\1/p"; } || true
+}
+why() { printf 'rc %s: %s' "$rc" "$(printf '%s' "$reply" | tr '\n' '|' | cut -c1-300)"; }
+
+# --- 1: the agent answers ------------------------------------------------------------
+if ! marker ready 180; then
+	not_ok guest_ready "no 'agent-e2e: ready' from the guest; run.sh said: $(tail -n 5 "$build/run.log" | tr '\n' '|')"
+	echo "$pass passed, $fail failed"
+	exit 1
+fi
+note "guest ready after $((SECONDS - t_start)) s"
+session_open
+drive wait-hello 30000
+check hello_answered '[ $rc = 0 ]' "$(why)"
+check hello_version_1 '[ "$(field version)" = 1 ]' "$(why)"
+check hello_module_loaded '[ "$(field module)" = 1 ]' "$(why)"
+check hello_peer_is_agent '[[ "$(field peer)" == daqs-agent_* ]]' "$(why)"
+
+# --- 2: GET, counters, guest time -------------------------------------------------------
+drive set dev veth0 rate 20mbit
+check set_creates_binding '[ $rc = 0 ]' "$(why)"
+drive expect-event attached 3000 dev veth0
+check event_attached '[ $rc = 0 ]' "$(why)"
+drive get dev veth0
+check get_answered '[ $rc = 0 ]' "$(why)"
+check get_shows_rate '[ "$(field rate_bps)" = 20000000 ]' "$(why)"
+tx1=$(field tx_bytes) ts1=$(field ts)
+check get_has_stats_and_guest_ts '[[ $tx1 =~ ^[0-9]+$ && $ts1 =~ ^[1-9][0-9]*$ ]]' "$(why)"
+drive sleep 500
+drive get dev veth0
+tx2=$(field tx_bytes) ts2=$(field ts)
+check get_tx_bytes_grow_under_traffic '[[ $tx2 =~ ^[0-9]+$ ]] && [ "$tx2" -gt "${tx1:-0}" ]' \
+	"tx_bytes $tx1 then $tx2"
+dts_ms=$(( (${ts2:-0} - ${ts1:-0}) / 1000000 ))
+check get_guest_ts_500ms_apart '[ $dts_ms -ge 450 ] && [ $dts_ms -lt 3000 ]' "guest timestamps $dts_ms ms apart"
+if [ "$dts_ms" -gt 0 ]; then
+	note "tx rate from two GETs: $(awk -v b=$((tx2 - tx1)) -v t=$dts_ms 'BEGIN { printf "%.1f", b * 8 / t / 1000 }') Mbit/s over $dts_ms ms of guest time (20 Mbit/s offered)"
+fi
+drive get
+check get_all_bindings '[ "$(printf "%s" "$reply" | grep -c "^reply get .*dev=\(veth0\|ctl0\) ")" = 2 ]' "$(why)"
+
+# --- 3: a lease, unrenewed ----------------------------------------------------------------
+drive set dev veth0 rate 50mbit lease 2s fallback 10mbit
+check set_with_lease '[ $rc = 0 ]' "$(why)"
+drive set dev ctl0 rate 2mbit
+drive get dev veth0
+check get_shows_lease '[ "$(field rate_bps)" = 50000000 ] && [ "$(field lease_state)" = active ] && [ "$(field lease_ms)" = 2000 ]' "$(why)"
+drive expect-event lease_expired 4000 dev veth0
+after=$(field since_set_ms expect-event)
+check event_lease_expired '[ $rc = 0 ]' "$(why)"
+# not before: 50 ms of slack for the guest's jiffies (4 ms) and its TCG clock,
+# which ran 6 ms fast over the 2 s once
+check event_lease_expired_within_lease_plus_200ms '[ -n "$after" ] && [ "$after" -ge 1950 ] && [ "$after" -le 2200 ]' \
+	"${after:-no event} ms after the SET was sent"
+note "lease_expired event ${after:-?} ms after the SET (lease 2000 ms) was sent"
+drive get dev veth0
+check get_shows_fallback '[ "$(field rate_bps)" = 10000000 ] && [ "$(field lease_state)" = expired ]' "$(why)"
+check guest_phase_2_done 'marker "phase 2 done" 60' "the guest did not finish phase 2"
+
+# --- 4: what is not a frame ---------------------------------------------------------------
+drive garbage 1000
+drive expect-error EBADMSG 3000
+check garbage_answered_ebadmsg '[ $rc = 0 ]' "$(why)"
+drive get dev veth0
+check garbage_then_get '[ $rc = 0 ] && [ -n "$(field tx_bytes)" ]' "$(why)"
+drive huge 1048576
+check huge_length_rejected_emsgsize '[ $rc = 2 ] && [ "$(field errno "error seq=[1-9]")" = 90 ]' "$(why)"
+drive get dev veth0
+check huge_then_get_at_once '[ $rc = 0 ] && [ "$(field rtt_ms)" -lt 1000 ]' "$(why)"
+drive corrupt
+check bad_crc_rejected_ebadmsg '[ $rc = 2 ] && [ "$(field errno "error seq=[1-9]")" = 74 ]' "$(why)"
+drive set dev nosuch0 rate 1mbit
+check kernel_error_relayed '[ $rc = 2 ] && [ "$(field errno "error seq=[1-9]")" = 19 ] && [[ $reply == *"text=\""?* ]]' "$(why)"
+drive get dev veth0
+check error_then_get '[ $rc = 0 ]' "$(why)"
+
+# --- 5: the host goes away and comes back -------------------------------------------------
+drive partial 30
+pseq=$(printf '%s' "$reply" | sed -n 's/^sent .* of seq \([0-9]*\)$/\1/p')
+drive reconnect 500
+drive hello
+check reconnect_hello '[ $rc = 0 ]' "$(why)"
+# had the agent kept the cut-off frame, the HELLO would have completed it:
+# an ERROR (bad checksum) for its seq
+check partial_frame_forgotten_on_disconnect '[ -n "$pseq" ] && [[ $reply != *"seq=$pseq "* ]]' "$(why)"
+session_close
+out1=$("$chdrive" -t 5000 "$sock" 'wait-hello 10000' 'get dev veth0' 2>&1) && r1=0 || r1=$?
+printf '%s\n' "=== one-shot" "$out1" >>"$build/chdrive.log"
+check new_connection_hello_and_get '[ $r1 = 0 ] && [[ $out1 == *"reply hello"*"reply get"*dev=veth0* ]]' \
+	"exit $r1: $(printf '%s' "$out1" | tr '\n' '|')"
+
+# --- 6: kill -9 of the agent ------------------------------------------------------------
+session_open
+drive set dev ctl0 rate 3mbit
+check guest_killed_and_restarted_agent 'marker "phase 3 done" 60' "no 'phase 3 done' from the guest"
+drive wait-hello 20000
+check restarted_agent_hello '[ $rc = 0 ]' "$(why)"
+drive get dev veth0
+check restarted_agent_get '[ $rc = 0 ] && [ "$(field rate_bps)" = 10000000 ]' "$(why)"
+
+# --- 7: a rate without a lease, measured by the guest --------------------------------------
+drive set dev veth0 rate 30mbit lease 0
+check set_rate_drops_lease '[ $rc = 0 ]' "$(why)"
+drive get dev veth0
+check get_shows_new_rate '[ "$(field rate_bps)" = 30000000 ] && [ "$(field lease_state)" = none ]' "$(why)"
+drive set dev ctl0 rate 4mbit
+check guest_phase_4_done 'marker "phase 4 done" 90' "the guest did not finish phase 4"
+
+# --- 8: DEL ---------------------------------------------------------------------------------
+drive del dev veth0
+check del_answered '[ $rc = 0 ]' "$(why)"
+drive expect-event detached 3000 dev veth0
+check event_detached '[ $rc = 0 ]' "$(why)"
+drive get dev veth0
+check get_after_del_is_error '[ $rc = 2 ]' "$(why)"
+drive set dev ctl0 rate 5mbit
+check guest_phase_5_done 'marker "phase 5 done" 60' "the guest did not finish phase 5"
+drive del dev ctl0
+check del_ctl0_ends_guest '[ $rc = 0 ]' "$(why)"
+session_close
+
+# --- the guest's verdict ------------------------------------------------------------------------
+grc=0
+wait "$run_pid" || grc=$?
+note "guest side (tests/qemu/run.sh, exit $grc):"
+grep -E '^(ok |not ok |#|daqs-e2e: )' "$build/run.log" | sed 's/^daqs-e2e: /# guest: /' || true
+gline=$(sed -n 's/^daqs-e2e: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$build/run.log" | tail -n 1)
+if [ -n "$gline" ]; then
+	pass=$((pass + ${gline% *}))
+	fail=$((fail + ${gline#* }))
+else
+	not_ok guest_verdict "run.sh ended without a summary (exit $grc)"
+fi
+[ "$grc" = 0 ] || [ "${gline#* }" != 0 ] || not_ok guest_run "run.sh exit $grc"
+note "chdrive transcript: $build/chdrive.log; guest logs: $out; $((SECONDS - t_start)) s in all"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

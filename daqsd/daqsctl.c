@@ -25,6 +25,7 @@ static const struct {
 	{ "set", daqsctl_cmd_set, "Creates a binding or changes its limit" },
 	{ "del", daqsctl_cmd_del, "Forgets a binding" },
 	{ "monitor", daqsctl_cmd_monitor, "Prints binding events as they happen" },
+	{ "vms", daqsctl_cmd_vms, "Shows daqsd's VMs: demand, rate, limit, lease (host)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -43,7 +44,7 @@ static void show_help(FILE *f)
 
 	fprintf(f, "Usage: " DAQSCTL_PROG " %s\n\n", daqsctl_usage(""));
 	fprintf(f, "Options:\n"
-		   "  -j, --json     print show and monitor output as JSON\n"
+		   "  -j, --json     print show, monitor and vms output as JSON\n"
 		   "  -h, --help     print this help\n"
 		   "  -V, --version  print the version\n\n");
 	fprintf(f, "Commands (without one: show):\n");

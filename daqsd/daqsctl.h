@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * daqsctl: the guest-side command line for the daqs generic netlink family.
+ * daqsctl: the guest-side command line for the daqs generic netlink family,
+ * and on the host `daqsctl vms`, which asks daqsd over its control socket.
  *
  * Three layers, so the first two can be unit-tested without a kernel:
  *   daqsctl_parse.c   argv -> plain request structs (no I/O)
@@ -60,6 +61,14 @@ struct daqs_show_req {
 
 struct daqs_del_req {
 	struct daqsctl_selector sel;
+};
+
+/* daqsd's control socket, as in daqsd.conf's control_socket */
+#define DAQSCTL_DAQSD_SOCKET "/run/daqsd.sock"
+
+struct daqs_vms_req {
+	char socket[108];		/* sizeof(sun_path) */
+	bool json;			/* -j after the command, too */
 };
 
 /* which fields of a set request were given; others keep their value */
@@ -142,6 +151,8 @@ int daqsctl_parse_set(int argc, char **argv, struct daqs_set_req *out,
 int daqsctl_parse_del(int argc, char **argv, struct daqs_del_req *out,
 		      char *err, size_t errlen);
 int daqsctl_parse_monitor(int argc, char **argv, char *err, size_t errlen);
+int daqsctl_parse_vms(int argc, char **argv, struct daqs_vms_req *out,
+		      char *err, size_t errlen);
 /* the text after "Usage: daqsctl " for cmd; the general one if unknown */
 const char *daqsctl_usage(const char *cmd);
 /* "device 'eth0'" or "MAC '52:54:00:12:34:56'", for messages */

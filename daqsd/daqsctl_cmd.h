@@ -9,6 +9,7 @@ int daqsctl_cmd_show(int argc, char **argv, const struct daqsctl_opts *opts);
 int daqsctl_cmd_set(int argc, char **argv, const struct daqsctl_opts *opts);
 int daqsctl_cmd_del(int argc, char **argv, const struct daqsctl_opts *opts);
 int daqsctl_cmd_monitor(int argc, char **argv, const struct daqsctl_opts *opts);
+int daqsctl_cmd_vms(int argc, char **argv, const struct daqsctl_opts *opts);
 
 /* prints a parser's message, and the command's usage if it asks for it */
 void daqsctl_parse_failed(int ret, const char *cmd, const char *err);

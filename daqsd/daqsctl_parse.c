@@ -170,6 +170,36 @@ int daqsctl_parse_monitor(int argc, char **argv, char *err, size_t errlen)
 	return DAQSCTL_PARSE_OK;
 }
 
+int daqsctl_parse_vms(int argc, char **argv, struct daqs_vms_req *out,
+		      char *err, size_t errlen)
+{
+	int i, ret;
+	unsigned int seen = 0;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->socket, sizeof(out->socket), "%s", DAQSCTL_DAQSD_SOCKET);
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
+			out->json = true;
+		} else if (!strcmp(argv[i], "socket")) {
+			ret = need_value(argc, argv, i, err, errlen);
+			if (!ret)
+				ret = once(&seen, 1, argv[i], err, errlen);
+			if (ret)
+				return ret;
+			i++;
+			if (argv[i][0] != '/' || strlen(argv[i]) >= sizeof(out->socket))
+				return fail(DAQSCTL_PARSE_INVALID, err, errlen,
+					    "invalid socket path '%s' (an absolute path of at most %zu bytes)",
+					    argv[i], sizeof(out->socket) - 1);
+			strcpy(out->socket, argv[i]);
+		} else {
+			return unknown("vms", argv[i], err, errlen);
+		}
+	}
+	return DAQSCTL_PARSE_OK;
+}
+
 static bool all_number(const char *s)
 {
 	if (!*s)
@@ -357,6 +387,7 @@ static const struct {
 		 "[fallback RATE] [nocreate] [excl]" },
 	{ "del", "del {dev DEV | mac MAC}" },
 	{ "monitor", "[-j] monitor" },
+	{ "vms", "[-j] vms [socket PATH]" },
 };
 
 const char *daqsctl_usage(const char *cmd)
@@ -366,5 +397,5 @@ const char *daqsctl_usage(const char *cmd)
 	for (i = 0; i < sizeof(usages) / sizeof(usages[0]); i++)
 		if (!strcmp(usages[i].cmd, cmd))
 			return usages[i].usage;
-	return "[-j] [-h] [-V] {show | set | del | monitor | help} [ARGS]";
+	return "[-j] [-h] [-V] {show | set | del | monitor | vms | help} [ARGS]";
 }

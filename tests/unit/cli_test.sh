@@ -41,7 +41,7 @@ expect() {
 }
 
 set_usage="Usage: daqsctl set {dev DEV | mac MAC} [rate RATE] [burst SIZE] [mode {shape | police}] [qlimit TIME] [lease TIME] [fallback RATE] [nocreate] [excl]"
-main_usage="Usage: daqsctl [-j] [-h] [-V] {show | set | del | monitor | help} [ARGS]"
+main_usage="Usage: daqsctl [-j] [-h] [-V] {show | set | del | monitor | vms | help} [ARGS]"
 
 # a device that is not there, checked before anything is sent
 expect 1 "daqsctl: no such device 'nosuch'" set dev nosuch rate 1mbit
@@ -72,6 +72,12 @@ expect 1 "daqsctl: unknown command 'bogus'
 $main_usage" bogus
 expect 1 "daqsctl: unknown option '-x'
 $main_usage" -x show
+
+# vms asks daqsd, on the host; without one it says so
+expect 1 "daqsctl: Unable to connect to daqsd at $tmp/none.sock: No such file or directory (is daqsd running?)" \
+	vms socket "$tmp/none.sock"
+expect 1 "daqsctl: unknown argument 'x' for vms
+Usage: daqsctl [-j] vms [socket PATH]" vms x
 
 # help and version succeed, on stdout
 expect 0 "" --help

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
-/* daqsd/daqsctl_parse.c: argv of show, set, del, monitor into requests. */
+/* daqsd/daqsctl_parse.c: argv of show, set, del, monitor, vms into requests. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -458,13 +458,47 @@ static void test_monitor(void **state)
 	assert_string_equal(err, "unknown argument 'dev' for monitor");
 }
 
+static void test_vms(void **state)
+{
+	char *none[] = { "vms" };
+	char *sock[] = { "vms", "-j", "socket", "/tmp/x/daqsd.sock" };
+	char *twice[] = { "vms", "socket", "/a", "socket", "/b" };
+	char *rel[] = { "vms", "socket", "daqsd.sock" };
+	char *missing[] = { "vms", "socket" };
+	char *extra[] = { "vms", "dev", "eth0" };
+	struct daqs_vms_req r;
+
+	(void)state;
+	assert_int_equal(daqsctl_parse_vms(ARGC(none), none, &r, err,
+					   sizeof(err)), 0);
+	assert_string_equal(r.socket, "/run/daqsd.sock");
+	assert_false(r.json);
+	assert_int_equal(daqsctl_parse_vms(ARGC(sock), sock, &r, err,
+					   sizeof(err)), 0);
+	assert_string_equal(r.socket, "/tmp/x/daqsd.sock");
+	assert_true(r.json);
+	assert_int_equal(daqsctl_parse_vms(ARGC(twice), twice, &r, err,
+					   sizeof(err)), DAQSCTL_PARSE_USAGE);
+	assert_string_equal(err, "'socket' given more than once");
+	assert_int_equal(daqsctl_parse_vms(ARGC(rel), rel, &r, err,
+					   sizeof(err)), DAQSCTL_PARSE_INVALID);
+	assert_string_equal(err, "invalid socket path 'daqsd.sock' (an absolute path of at most 107 bytes)");
+	assert_int_equal(daqsctl_parse_vms(ARGC(missing), missing, &r, err,
+					   sizeof(err)), DAQSCTL_PARSE_USAGE);
+	assert_string_equal(err, "missing value after 'socket'");
+	assert_int_equal(daqsctl_parse_vms(ARGC(extra), extra, &r, err,
+					   sizeof(err)), DAQSCTL_PARSE_USAGE);
+	assert_string_equal(err, "unknown argument 'dev' for vms");
+}
+
 static void test_usage(void **state)
 {
 	(void)state;
 	assert_string_equal(daqsctl_usage("del"), "del {dev DEV | mac MAC}");
 	assert_string_equal(daqsctl_usage("show"), "[-j] show [dev DEV | mac MAC]");
 	assert_non_null(strstr(daqsctl_usage("set"), "[lease TIME] [fallback RATE]"));
-	assert_non_null(strstr(daqsctl_usage("nonsense"), "{show | set | del | monitor | help}"));
+	assert_string_equal(daqsctl_usage("vms"), "[-j] vms [socket PATH]");
+	assert_non_null(strstr(daqsctl_usage("nonsense"), "{show | set | del | monitor | vms | help}"));
 }
 
 int main(void)
@@ -490,6 +524,7 @@ int main(void)
 		cmocka_unit_test_setup(test_set_small_err_buffer, setup),
 		cmocka_unit_test_setup(test_del, setup),
 		cmocka_unit_test_setup(test_monitor, setup),
+		cmocka_unit_test_setup(test_vms, setup),
 		cmocka_unit_test_setup(test_usage, setup),
 	};
 

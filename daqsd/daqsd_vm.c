@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * One VM's socket. QEMU (or libvirt for it) listens on the channel's unix
+ * socket (server=on,wait=off); daqsd connects, and connects again with a
+ * backoff whenever the connection goes or cannot be made. Everything is
+ * non-blocking; reads are bounded per tick, writes by the session's output
+ * buffer, and the session's own timers catch a guest that stops answering.
+ */
+#include "daqsd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+static void vm_arm(struct daqsd_vm *vm);
+
+static void vm_update_io(struct daqsd_vm *vm)
+{
+	const uint8_t *p;
+	uint32_t ev = EPOLLIN;
+
+	if (!vm->io)
+		return;
+	if (daqsd_sess_pending(&vm->sess, &p))
+		ev |= EPOLLOUT;
+	(void)sd_event_source_set_io_events(vm->io, ev);
+	/* a guest over its read budget waits, HUP included, until the tick */
+	(void)sd_event_source_set_enabled(vm->io, vm->throttled ? SD_EVENT_OFF :
+					  SD_EVENT_ON);
+}
+
+static void vm_disconnect(struct daqsd_vm *vm, const char *why,
+			  uint64_t retry_ms)
+{
+	uint64_t now = daqsd_now_ms(vm->d);
+
+	daqsd_sess_lost(&vm->sess, now, why);
+	vm->io = sd_event_source_disable_unref(vm->io);
+	if (vm->fd >= 0)
+		close(vm->fd);
+	vm->fd = -1;
+	vm->throttled = false;
+	if (!retry_ms) {
+		retry_ms = vm->backoff_ms;
+		vm->backoff_ms *= 2;
+		if (vm->backoff_ms > DAQSD_BACKOFF_MAX_MS)
+			vm->backoff_ms = DAQSD_BACKOFF_MAX_MS;
+	}
+	vm->retry_at_ms = now + retry_ms;
+}
+
+static void vm_act(struct daqsd_vm *vm, enum daqsd_sess_action act,
+		   const char *why)
+{
+	switch (act) {
+	case DAQSD_SESS_OK:
+		break;
+	case DAQSD_SESS_RECONNECT:
+		vm_disconnect(vm, why, 0);
+		break;
+	case DAQSD_SESS_INCOMPATIBLE:
+		daqsd_log(LOG_ERR,
+			  "vm %s: no common protocol version; asking again in %us",
+			  vm->sess.name, DAQSD_INCOMPATIBLE_RETRY_MS / 1000);
+		vm_disconnect(vm, "no common protocol version",
+			      DAQSD_INCOMPATIBLE_RETRY_MS);
+		break;
+	}
+}
+
+/* writes what the session has queued; false if the connection broke */
+static bool vm_flush(struct daqsd_vm *vm)
+{
+	const uint8_t *p;
+	size_t n;
+	ssize_t w;
+	char why[96];
+
+	while (vm->fd >= 0 && (n = daqsd_sess_pending(&vm->sess, &p))) {
+		w = send(vm->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w > 0) {
+			daqsd_sess_written(&vm->sess, (size_t)w);
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		snprintf(why, sizeof(why), "write failed: %s",
+			 w < 0 ? strerror(errno) : "nothing written");
+		vm_disconnect(vm, why, 0);
+		return false;
+	}
+	return true;
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct daqsd_vm *vm = ud;
+	enum daqsd_sess_action act;
+	uint8_t buf[4096];
+	size_t want;
+	ssize_t n;
+	char why[96];
+
+	(void)s;
+	(void)fd;
+	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		for (;;) {
+			if (!vm->rx_budget) {
+				vm->throttled = true;
+				vm->throttles++;
+				daqsd_log(LOG_DEBUG,
+					  "vm %s: read budget spent; reading again next tick",
+					  vm->sess.name);
+				break;
+			}
+			want = vm->rx_budget < sizeof(buf) ? vm->rx_budget :
+							      sizeof(buf);
+			n = recv(vm->fd, buf, want, MSG_DONTWAIT);
+			if (n > 0) {
+				vm->rx_budget -= (uint64_t)n;
+				vm->rx_bytes += (uint64_t)n;
+				act = daqsd_sess_input(&vm->sess, buf, (size_t)n,
+						       daqsd_now_ms(vm->d));
+				if (act != DAQSD_SESS_OK) {
+					vm_act(vm, act, "protocol failure");
+					goto out;
+				}
+				continue;
+			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+			snprintf(why, sizeof(why), "%s",
+				 n ? strerror(errno) : "end of stream");
+			vm_disconnect(vm, why, 0);
+			goto out;
+		}
+		if (vm->sess.state == DAQSD_SESS_READY)
+			vm->backoff_ms = DAQSD_BACKOFF_MIN_MS;
+	}
+	vm_flush(vm);
+out:
+	vm_update_io(vm);
+	vm_arm(vm);
+	return 0;
+}
+
+static void vm_connect(struct daqsd_vm *vm)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	uint64_t now = daqsd_now_ms(vm->d);
+	int fd, r, e;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		e = errno;
+		goto fail;
+	}
+	memcpy(sun.sun_path, vm->path, strlen(vm->path) + 1);
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	if (r < 0) {
+		e = errno;
+		close(fd);
+		goto fail;
+	}
+	r = sd_event_add_io(vm->d->ev, &vm->io, fd, EPOLLIN, on_io, vm);
+	if (r < 0) {
+		e = -r;
+		close(fd);
+		goto fail;
+	}
+	vm->fd = fd;
+	vm->connect_errno = 0;
+	vm->rx_budget = DAQSD_READ_BUDGET;
+	vm->throttled = false;
+	daqsd_log(LOG_DEBUG, "vm %s: connected to %s", vm->sess.name, vm->path);
+	daqsd_sess_connected(&vm->sess, now);
+	if (vm_flush(vm))
+		vm_update_io(vm);
+	return;
+fail:
+	/* say it once per kind of failure, not every retry */
+	if (e != vm->connect_errno)
+		daqsd_log(e == ENOENT || e == ECONNREFUSED ? LOG_INFO : LOG_WARNING,
+			  "vm %s: Unable to connect to %s: %s; trying again",
+			  vm->sess.name, vm->path, strerror(e));
+	vm->connect_errno = e;
+	vm->retry_at_ms = now + vm->backoff_ms;
+	vm->backoff_ms *= 2;
+	if (vm->backoff_ms > DAQSD_BACKOFF_MAX_MS)
+		vm->backoff_ms = DAQSD_BACKOFF_MAX_MS;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct daqsd_vm *vm = ud;
+	uint64_t now = daqsd_now_ms(vm->d), next;
+	enum daqsd_sess_action act;
+
+	(void)s;
+	(void)usec;
+	if (vm->fd < 0) {
+		if (now >= vm->retry_at_ms)
+			vm_connect(vm);
+	} else {
+		act = daqsd_sess_timers(&vm->sess, now, &next);
+		if (act == DAQSD_SESS_RECONNECT)
+			vm_act(vm, act, "no answer from the agent");
+		else
+			vm_act(vm, act, NULL);
+		if (vm->fd >= 0 && vm_flush(vm))
+			vm_update_io(vm);
+	}
+	vm_arm(vm);
+	return 0;
+}
+
+/* the timer: the retry when disconnected, else the session's next one */
+static void vm_arm(struct daqsd_vm *vm)
+{
+	uint64_t now = daqsd_now_ms(vm->d), at;
+
+	if (!vm->timer)
+		return;
+	if (vm->fd < 0) {
+		at = vm->retry_at_ms;
+	} else {
+		at = daqsd_sess_next_ms(&vm->sess);
+		if (at == UINT64_MAX) {
+			(void)sd_event_source_set_enabled(vm->timer, SD_EVENT_OFF);
+			return;
+		}
+	}
+	if (at < now)
+		at = now;
+	(void)sd_event_source_set_time(vm->timer, at * 1000ULL);
+	(void)sd_event_source_set_enabled(vm->timer, SD_EVENT_ONESHOT);
+}
+
+struct daqsd_vm *daqsd_vm_new(struct daqsd *d, enum daqsd_vm_source source,
+			      const char *name, const char *path)
+{
+	struct daqsd_vm *vm;
+
+	if (strlen(path) > DAQS_SOCK_PATH_MAX)
+		return NULL;
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return NULL;
+	vm->d = d;
+	vm->source = source;
+	vm->fd = -1;
+	vm->backoff_ms = DAQSD_BACKOFF_MIN_MS;
+	strcpy(vm->path, path);
+	daqsd_sess_init(&vm->sess);
+	snprintf(vm->sess.name, sizeof(vm->sess.name), "%s", name);
+	vm->sess.log = daqsd_log_line;
+	if (sd_event_add_time(d->ev, &vm->timer, CLOCK_MONOTONIC, 0, 1000,
+			      on_timer, vm) < 0) {
+		free(vm);
+		return NULL;
+	}
+	(void)sd_event_source_set_enabled(vm->timer, SD_EVENT_OFF);
+	return vm;
+}
+
+void daqsd_vm_free(struct daqsd_vm *vm)
+{
+	if (!vm)
+		return;
+	vm->io = sd_event_source_disable_unref(vm->io);
+	vm->timer = sd_event_source_disable_unref(vm->timer);
+	if (vm->fd >= 0)
+		close(vm->fd);
+	free(vm);
+}
+
+void daqsd_vm_configure(struct daqsd_vm *vm, const struct daqs_config *cfg)
+{
+	const struct daqs_vm_conf *c = daqs_config_vm(cfg, vm->sess.name);
+	struct daqsd_sess *s = &vm->sess;
+	bool was_mac = s->conf_is_mac;
+	enum daqsd_dev was = s->conf_dev;
+
+	vm->has_conf = c != NULL;
+	if (c)
+		vm->conf = *c;
+	else
+		memset(&vm->conf, 0, sizeof(vm->conf));
+	s->tick_ms = cfg->tick_ms;
+	s->conf_dev = DAQSD_DEV_UNKNOWN;
+	s->conf_is_mac = false;
+	if (c && c->device_kind == DAQS_DEVICE_IFNAME) {
+		s->conf_dev = DAQSD_DEV_CONFIG;
+		snprintf(s->conf_ifname, sizeof(s->conf_ifname), "%s", c->ifname);
+	} else if (c && c->device_kind == DAQS_DEVICE_MAC) {
+		s->conf_dev = DAQSD_DEV_CONFIG;
+		s->conf_is_mac = true;
+		memcpy(s->conf_mac, c->mac, DAQS_MAC_LEN);
+	}
+	/* another device: the handshake again, so it is read afresh */
+	if (vm->fd >= 0 && s->state != DAQSD_SESS_DOWN &&
+	    (was != s->conf_dev || was_mac != s->conf_is_mac))
+		vm_disconnect(vm, "its device changed in the configuration",
+			      DAQSD_BACKOFF_MIN_MS);
+}
+
+void daqsd_vm_tick(struct daqsd_vm *vm, uint64_t now_ms,
+		   const struct daqsd_push *push)
+{
+	vm->rx_budget = DAQSD_READ_BUDGET;
+	vm->throttled = false;
+	if (vm->fd < 0)
+		return;
+	daqsd_sess_tick(&vm->sess, now_ms, push);
+	if (vm_flush(vm))
+		vm_update_io(vm);
+	vm_arm(vm);
+}
+
+void daqsd_vm_start(struct daqsd_vm *vm)
+{
+	if (vm->fd < 0) {
+		vm_connect(vm);
+		vm_arm(vm);
+	}
+}

@@ -152,6 +152,10 @@ void daqsd_remove_vm(struct daqsd *d, struct daqsd_vm *vm, const char *why)
 		return;
 	memmove(d->vms + i, d->vms + i + 1, (d->n_vms - i - 1) * sizeof(*d->vms));
 	d->n_vms--;
+	if (vm->in_round) {
+		vm->in_round = false;
+		daqsd_round_answered(d);
+	}
 	daqsd_log(LOG_INFO, "vm %s: removed: %s", vm->sess.name, why);
 	daqsd_vm_free(vm);
 }
@@ -244,18 +248,21 @@ static const char *demand_word(enum daqs_demand dm)
 	}
 }
 
-/* one line per change of a VM's limit, at most one a second per VM */
+/*
+ * One line per change of a VM's limit (beyond the dead band: what is
+ * pushed), at most one a second per VM; the changes held back are counted.
+ */
 static void log_decision(struct daqsd *d, struct daqsd_vm *vm, uint64_t now,
 			 size_t present)
 {
 	char a[DAQS_FMT_LEN], b[DAQS_FMT_LEN], r[DAQS_FMT_LEN], more[48] = "";
 	uint64_t cur = vm->present ? vm->limit_bps : 0;
 
-	if (cur != vm->prev_limit_bps) {
+	if (daqsd_limit_changed(vm->prev_limit_bps, cur)) {
 		vm->unlogged++;
 		vm->prev_limit_bps = cur;
 	}
-	if (cur == vm->logged_limit_bps) {
+	if (!daqsd_limit_changed(vm->logged_limit_bps, cur)) {
 		vm->unlogged = 0;
 		return;
 	}
@@ -265,7 +272,7 @@ static void log_decision(struct daqsd *d, struct daqsd_vm *vm, uint64_t now,
 		snprintf(more, sizeof(more), "; %u changes since the last line",
 			 vm->unlogged);
 	if (cur && vm->logged_limit_bps)
-		daqsd_log(LOG_INFO, "vm %s: limit %s (was %s): %s, rate %s; %zu VMs controlled%s",
+		daqsd_log(LOG_INFO, "vm %s: limit %s (was %s): %s, rate %s; %zu controlled%s",
 			  vm->sess.name, fmt_rate(a, cur),
 			  fmt_rate(b, vm->logged_limit_bps),
 			  demand_word(vm->st.demand),
@@ -328,7 +335,12 @@ static int grow_in(struct daqsd *d)
 	return 0;
 }
 
-static void tick(struct daqsd *d)
+/*
+ * The tick's second half, when every GET of its first half is answered (or
+ * the collect window is over): the samples to the allocator, the limits
+ * that changed to the guests.
+ */
+static void decide(struct daqsd *d)
 {
 	uint64_t now = daqsd_now_ms(d), rate = 0;
 	struct daqsd_push push;
@@ -336,7 +348,9 @@ static void tick(struct daqsd *d)
 	bool alloc_ok = false;
 	int r;
 
-	d->ticks++;
+	d->collecting = false;
+	d->awaiting = 0;
+	(void)sd_event_source_set_enabled(d->collect, SD_EVENT_OFF);
 	if (grow_in(d)) {
 		daqsd_log(LOG_ERR, "tick: %s", strerror(ENOMEM));
 		return;
@@ -382,9 +396,54 @@ static void tick(struct daqsd *d)
 		push.limit_bps = vm->present ? vm->limit_bps : 0;
 		push.fallback_bps = vm->fallback_bps;
 		push.lease_ms = d->cfg->lease_ms;
-		daqsd_vm_tick(vm, now, &push);
+		daqsd_vm_push(vm, now, &push);
 		log_decision(d, vm, now, present);
 	}
+}
+
+void daqsd_round_answered(struct daqsd *d)
+{
+	uint64_t now;
+
+	if (!d->collecting || !d->awaiting || --d->awaiting)
+		return;
+	/* all in: decide from the loop, not from inside a VM's callback */
+	(void)sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
+	(void)sd_event_source_set_time(d->collect, now);
+	(void)sd_event_source_set_enabled(d->collect, SD_EVENT_ONESHOT);
+}
+
+static int on_collect(sd_event_source *s, uint64_t usec, void *ud)
+{
+	(void)s;
+	(void)usec;
+	decide(ud);
+	return 0;
+}
+
+/* the tick's first half: every VM is asked for its counters */
+static void tick(struct daqsd *d)
+{
+	uint64_t now = daqsd_now_ms(d), at;
+	size_t i;
+
+	/* the last tick's answers never all came: decide without them */
+	if (d->collecting)
+		decide(d);
+	d->ticks++;
+	d->collecting = true;
+	d->awaiting = 0;
+	for (i = 0; i < d->n_vms; i++)
+		d->awaiting += daqsd_vm_ask(d->vms[i], now);
+	if (!d->awaiting) {
+		decide(d);
+		return;
+	}
+	(void)sd_event_now(d->ev, CLOCK_MONOTONIC, &at);
+	at += (d->cfg->tick_ms / DAQSD_COLLECT_DIV ?
+	       d->cfg->tick_ms / DAQSD_COLLECT_DIV : 1) * 1000ULL;
+	(void)sd_event_source_set_time(d->collect, at);
+	(void)sd_event_source_set_enabled(d->collect, SD_EVENT_ONESHOT);
 }
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
@@ -641,6 +700,11 @@ static int setup(struct daqsd *d, char *err, size_t errlen)
 	r = sd_event_add_time(d->ev, &d->tick, CLOCK_MONOTONIC, d->next_tick_us,
 			      1000, on_tick, d);
 	if (r >= 0)
+		r = sd_event_add_time(d->ev, &d->collect, CLOCK_MONOTONIC, 0, 1000,
+				      on_collect, d);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(d->collect, SD_EVENT_OFF);
+	if (r >= 0)
 		r = sd_event_add_time(d->ev, &d->housekeeping, CLOCK_MONOTONIC,
 				      now + DAQSD_HOUSEKEEPING_MS * 1000ULL,
 				      10000, on_housekeeping, d);
@@ -661,6 +725,7 @@ static void teardown(struct daqsd *d)
 	daqsd_control_close(d);
 	daqsd_discover_close(d);
 	d->tick = sd_event_source_disable_unref(d->tick);
+	d->collect = sd_event_source_disable_unref(d->collect);
 	d->housekeeping = sd_event_source_disable_unref(d->housekeeping);
 	d->ev = sd_event_unref(d->ev);
 	daqs_alloc_state_release(&d->alloc);

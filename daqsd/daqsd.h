@@ -43,6 +43,8 @@
 /* channel directory, link speed, STATUS=: looked at this often */
 #define DAQSD_HOUSEKEEPING_MS 1000U
 #define DAQSD_LINK_POLL_MS 5000U
+/* the answers to a tick's GETs are waited for this part of a tick */
+#define DAQSD_COLLECT_DIV 5U
 /* one line per VM per this long about its limit */
 #define DAQSD_DECISION_LOG_MS 1000U
 /* control socket: clients at once, and how long one may take */
@@ -75,6 +77,7 @@ struct daqsd_vm {
 	int connect_errno;		/* last logged failure */
 	uint64_t rx_budget;		/* bytes left to read this tick */
 	bool throttled;			/* budget spent: reading waits */
+	bool in_round;			/* the tick waits for its answer */
 	uint64_t throttles;
 	uint64_t rx_bytes;
 
@@ -126,6 +129,9 @@ struct daqsd {
 	sd_event_source *tick;
 	uint64_t next_tick_us;
 	uint64_t ticks;
+	sd_event_source *collect;	/* a tick's answers are all in, or late */
+	size_t awaiting;		/* answers the tick still waits for */
+	bool collecting;
 	sd_event_source *housekeeping;
 
 	/* discovery */
@@ -153,6 +159,8 @@ uint64_t daqsd_now_ms(struct daqsd *d);
 struct daqsd_vm *daqsd_add_vm(struct daqsd *d, enum daqsd_vm_source source,
 			      const char *name, const char *path);
 void daqsd_remove_vm(struct daqsd *d, struct daqsd_vm *vm, const char *why);
+/* a VM's answer to the tick's GET came, failed or was lost */
+void daqsd_round_answered(struct daqsd *d);
 
 /* daqsd_vm.c */
 struct daqsd_vm *daqsd_vm_new(struct daqsd *d, enum daqsd_vm_source source,
@@ -160,8 +168,10 @@ struct daqsd_vm *daqsd_vm_new(struct daqsd *d, enum daqsd_vm_source source,
 void daqsd_vm_free(struct daqsd_vm *vm);
 /* the configuration of its [vm] section (or none) and the tick */
 void daqsd_vm_configure(struct daqsd_vm *vm, const struct daqs_config *cfg);
-/* one tick: push, ask, and a new read budget */
-void daqsd_vm_tick(struct daqsd_vm *vm, uint64_t now_ms,
+/* a tick's first half: a new read budget and a GET; true if awaited */
+bool daqsd_vm_ask(struct daqsd_vm *vm, uint64_t now_ms);
+/* its second half: the limit, if it must be sent */
+void daqsd_vm_push(struct daqsd_vm *vm, uint64_t now_ms,
 		   const struct daqsd_push *push);
 /* connect now (at start, after discovery) */
 void daqsd_vm_start(struct daqsd_vm *vm);

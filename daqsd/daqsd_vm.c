@@ -20,6 +20,15 @@
 
 static void vm_arm(struct daqsd_vm *vm);
 
+/* the tick's answer came (or will not): one fewer to wait for */
+static void vm_round(struct daqsd_vm *vm)
+{
+	if (vm->in_round && !daqsd_sess_awaiting(&vm->sess)) {
+		vm->in_round = false;
+		daqsd_round_answered(vm->d);
+	}
+}
+
 static void vm_update_io(struct daqsd_vm *vm)
 {
 	const uint8_t *p;
@@ -151,6 +160,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 out:
 	vm_update_io(vm);
 	vm_arm(vm);
+	vm_round(vm);
 	return 0;
 }
 
@@ -221,6 +231,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *ud)
 			vm_update_io(vm);
 	}
 	vm_arm(vm);
+	vm_round(vm);
 	return 0;
 }
 
@@ -314,14 +325,32 @@ void daqsd_vm_configure(struct daqsd_vm *vm, const struct daqs_config *cfg)
 			      DAQSD_BACKOFF_MIN_MS);
 }
 
-void daqsd_vm_tick(struct daqsd_vm *vm, uint64_t now_ms,
-		   const struct daqsd_push *push)
+bool daqsd_vm_ask(struct daqsd_vm *vm, uint64_t now_ms)
 {
+	bool sent;
+
+	/* a new tick, a new read budget */
 	vm->rx_budget = DAQSD_READ_BUDGET;
 	vm->throttled = false;
+	vm->in_round = false;
+	if (vm->fd < 0)
+		return false;
+	sent = daqsd_sess_ask(&vm->sess, now_ms);
+	if (vm_flush(vm))
+		vm_update_io(vm);
+	vm_arm(vm);
+	/* counted by the caller: no vm_round() here */
+	vm->in_round = sent && daqsd_sess_awaiting(&vm->sess);
+	return vm->in_round;
+}
+
+void daqsd_vm_push(struct daqsd_vm *vm, uint64_t now_ms,
+		   const struct daqsd_push *push)
+{
+	vm->in_round = false;
 	if (vm->fd < 0)
 		return;
-	daqsd_sess_tick(&vm->sess, now_ms, push);
+	daqsd_sess_push(&vm->sess, now_ms, push);
 	if (vm_flush(vm))
 		vm_update_io(vm);
 	vm_arm(vm);

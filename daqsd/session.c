@@ -47,24 +47,35 @@ __attribute__((format(printf, 5, 6)))
 static void slog(struct daqsd_sess *s, enum log_key key, uint64_t now,
 		 int prio, const char *fmt, ...)
 {
+	char fmt2[256];
 	va_list ap;
 
 	if (s->rl[key].last_ms && now < s->rl[key].last_ms + DAQSD_LOG_INTERVAL_MS) {
 		s->rl[key].held++;
 		return;
 	}
+	if (s->rl[key].held) {
+		snprintf(fmt2, sizeof(fmt2), "%s (and %lu more like it)", fmt,
+			 s->rl[key].held);
+		fmt = fmt2;
+	}
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 	va_start(ap, fmt);
 	vslog(s, prio, fmt, ap);
 	va_end(ap);
-	if (s->rl[key].held) {
-		char more[64];
-
-		snprintf(more, sizeof(more), "(%lu more like it)", s->rl[key].held);
-		if (s->log)
-			s->log(s->log_ctx, prio, more);
-	}
+#pragma GCC diagnostic pop
 	s->rl[key].last_ms = now ? now : 1;
 	s->rl[key].held = 0;
+}
+
+bool daqsd_limit_changed(uint64_t from_bps, uint64_t to_bps)
+{
+	uint64_t d = from_bps > to_bps ? from_bps - to_bps : to_bps - from_bps;
+
+	if (!from_bps || !to_bps)
+		return from_bps != to_bps;
+	return d > from_bps / DAQSD_PUSH_DEADBAND;
 }
 
 /* ---- rates ------------------------------------------------------------------ */
@@ -209,6 +220,7 @@ static void forget_stream(struct daqsd_sess *s)
 {
 	daqs_ch_dec_reset(&s->dec);
 	s->nq = 0;
+	s->round_seq = 0;
 	s->waiting_since_ms = 0;
 	s->out_off = s->out_len = 0;
 	s->get_bindings = 0;
@@ -371,7 +383,7 @@ static bool has_selector(const struct daqsd_sess *s)
 	return s->conf_dev == DAQSD_DEV_CONFIG || s->dev == DAQSD_DEV_LEARNED;
 }
 
-static void send_get(struct daqsd_sess *s, uint64_t now)
+static bool send_get(struct daqsd_sess *s, uint64_t now)
 {
 	uint32_t seq = begin(s, DAQS_CH_T_GET);
 
@@ -380,25 +392,27 @@ static void send_get(struct daqsd_sess *s, uint64_t now)
 		put_selector(s);
 		daqs_ch_nest_end(&bld);
 	}
-	if (queue(s, now, DAQS_CH_T_GET, seq, 0)) {
-		s->n.gets++;
-		s->last_get_ms = now;
-	}
+	if (!queue(s, now, DAQS_CH_T_GET, seq, 0))
+		return false;
+	s->n.gets++;
+	s->last_get_ms = now;
+	return true;
 }
 
 static void maybe_set(struct daqsd_sess *s, uint64_t now,
 		      const struct daqsd_push *p)
 {
 	uint32_t seq;
-	bool renew;
+	bool renew, changed;
 
 	if (now < s->set_retry_ms || s->nq >= DAQSD_INFLIGHT_MAX)
 		return;
 	renew = s->pushed_bps && now >= s->pushed_ms + p->lease_ms / 2;
-	if (s->pushed_bps == p->limit_bps && !renew && !s->force_set)
+	changed = daqsd_limit_changed(s->pushed_bps, p->limit_bps);
+	if (!changed && !renew && !s->force_set)
 		return;
 	/* a renewal waits while the last SET is unanswered: no pile-up */
-	if (s->pushed_bps == p->limit_bps && count_type(s, DAQS_CH_T_SET))
+	if (!changed && count_type(s, DAQS_CH_T_SET))
 		return;
 	seq = begin(s, DAQS_CH_T_SET);
 	daqs_ch_nest_begin(&bld, DAQS_CH_A_BINDING);
@@ -415,19 +429,34 @@ static void maybe_set(struct daqsd_sess *s, uint64_t now,
 	s->force_set = false;
 }
 
-void daqsd_sess_tick(struct daqsd_sess *s, uint64_t now_ms,
-		     const struct daqsd_push *push)
+bool daqsd_sess_ask(struct daqsd_sess *s, uint64_t now_ms)
 {
+	/* the last tick's GET may still come; this tick no longer waits */
+	s->round_seq = 0;
 	if (s->state != DAQSD_SESS_READY)
-		return;
-	if (push && push->limit_bps && daqsd_sess_controllable(s))
-		maybe_set(s, now_ms, push);
+		return false;
 	if (!s->module && now_ms < s->last_get_ms + DAQSD_NOMODULE_POLL_MS)
-		return;
+		return false;
 	if (count_type(s, DAQS_CH_T_GET) >= DAQSD_GETS_INFLIGHT_MAX ||
 	    s->nq >= DAQSD_INFLIGHT_MAX)
-		return;
-	send_get(s, now_ms);
+		return false;
+	if (!send_get(s, now_ms))
+		return false;
+	s->round_seq = s->q[s->nq - 1].seq;
+	return true;
+}
+
+bool daqsd_sess_awaiting(const struct daqsd_sess *s)
+{
+	return s->round_seq != 0;
+}
+
+void daqsd_sess_push(struct daqsd_sess *s, uint64_t now_ms,
+		     const struct daqsd_push *push)
+{
+	if (s->state == DAQSD_SESS_READY && push && push->limit_bps &&
+	    daqsd_sess_controllable(s))
+		maybe_set(s, now_ms, push);
 }
 
 /* ---- answers ------------------------------------------------------------------------ */
@@ -445,6 +474,12 @@ static void lost_request(struct daqsd_sess *s, const struct daqsd_inflight *q,
 
 static void pop(struct daqsd_sess *s, unsigned int n)
 {
+	unsigned int i;
+
+	/* the tick's GET, answered or lost: the round need not wait */
+	for (i = 0; i < n; i++)
+		if (s->q[i].seq == s->round_seq)
+			s->round_seq = 0;
 	memmove(s->q, s->q + n, (s->nq - n) * sizeof(s->q[0]));
 	s->nq -= n;
 }

@@ -12,12 +12,19 @@
  *     +------------------------+-------------------------------+
  *        lost(): EOF, write error, a stall, an incompatible agent
  *
- * In READY, each tick() sends, in this order:
- *   - a SET when the limit differs from the last one sent, when half the
- *     lease has passed since (a renewal), or when the guest says its limit
- *     is not ours (lease expired, binding recreated); every SET carries the
- *     lease and the fallback rate;
- *   - a GET, whose reply gives the next sample.
+ * In READY, a tick has two halves:
+ *   - ask(): a GET, whose answer gives the sample of the tick that ended,
+ *     measured under the limit that was in force during it;
+ *   - push(), once the samples are in and the allocator has run: a SET
+ *     when the limit differs from the last one sent (by more than the dead
+ *     band, DAQSD_PUSH_DEADBAND), when half the lease
+ *     has passed since (a renewal), or when the guest says its limit is not
+ *     ours (lease expired, binding recreated); every SET carries the lease
+ *     and the fallback rate.
+ * Asking before pushing keeps each sample under one limit: a SET sent
+ * before the GET of the same tick would make the next sample mix the old
+ * and the new limit, and the allocator would take a VM held to its new
+ * limit for one that wants more.
  * The agent answers requests in order, so a reply to seq k means that the
  * requests before k will never be answered: they are counted as lost.
  *
@@ -59,6 +66,12 @@
 #define DAQSD_RATE_MAX_TICKS 4U
 /* samples closer than this make no rate (and are not kept) */
 #define DAQSD_RATE_MIN_NS 1000000ULL
+/*
+ * A limit that moved by less than 1/this (0.5%) is not pushed until the
+ * next renewal: measurement noise moves a satisfied VM's share a little
+ * every tick, and the datapath holds a rate within 1% anyway.
+ */
+#define DAQSD_PUSH_DEADBAND 200U
 /* one message of a kind per VM per this long */
 #define DAQSD_LOG_INTERVAL_MS 1000U
 
@@ -88,6 +101,9 @@ enum daqsd_rate_result daqsd_rate_update(struct daqsd_rate *r, uint64_t ts_ns,
 					 uint64_t bytes, uint64_t max_dt_ns,
 					 uint64_t *rate_bps);
 const char *daqsd_rate_result_name(enum daqsd_rate_result res);
+
+/* true if to_bps differs from from_bps by more than the dead band */
+bool daqsd_limit_changed(uint64_t from_bps, uint64_t to_bps);
 
 /* ---- the session ---------------------------------------------------------- */
 
@@ -161,7 +177,7 @@ struct daqsd_inflight {
 /* how the session reports; prio is a syslog level (LOG_ERR ...) */
 typedef void daqsd_log_fn(void *ctx, int prio, const char *line);
 
-/* what tick() is asked to push */
+/* what push() is asked to push */
 struct daqsd_push {
 	uint64_t limit_bps;	/* 0: do not push anything (not controlled) */
 	uint64_t fallback_bps;
@@ -187,6 +203,7 @@ struct daqsd_sess {
 	struct daqsd_inflight q[DAQSD_INFLIGHT_MAX];	/* oldest first */
 	unsigned int nq;
 	uint64_t waiting_since_ms;	/* a request unanswered since; 0: none */
+	uint32_t round_seq;		/* the tick's GET, until answered */
 	struct daqs_ch_decoder dec;
 	uint8_t out[DAQSD_OUT_MAX];
 	size_t out_off, out_len;
@@ -240,8 +257,14 @@ void daqsd_sess_lost(struct daqsd_sess *s, uint64_t now_ms, const char *why);
 /* Bytes read from the socket; all are taken. */
 enum daqsd_sess_action daqsd_sess_input(struct daqsd_sess *s, const void *p,
 					size_t n, uint64_t now_ms);
-/* One tick: SET if needed, then GET. */
-void daqsd_sess_tick(struct daqsd_sess *s, uint64_t now_ms,
+/*
+ * The first half of a tick: a GET. True if it was sent; its answer is then
+ * awaited (daqsd_sess_awaiting()) until it comes, fails or is lost.
+ */
+bool daqsd_sess_ask(struct daqsd_sess *s, uint64_t now_ms);
+bool daqsd_sess_awaiting(const struct daqsd_sess *s);
+/* The second half: a SET, if one is needed. */
+void daqsd_sess_push(struct daqsd_sess *s, uint64_t now_ms,
 		     const struct daqsd_push *push);
 /*
  * Requests unanswered too long, a partial frame given up, a silent peer.

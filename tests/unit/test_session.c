@@ -203,7 +203,10 @@ static void tick(struct fix *x, uint64_t limit)
 	struct daqsd_push p = { .limit_bps = limit, .fallback_bps = 10 * MBIT,
 				.lease_ms = 1000 };
 
-	daqsd_sess_tick(&x->s, x->now, &p);
+	/* the daemon asks, waits for the answers, then pushes: here the
+	 * order of the frames is SET then GET, as a guest sees a slow tick */
+	daqsd_sess_push(&x->s, x->now, &p);
+	daqsd_sess_ask(&x->s, x->now);
 }
 
 /* connected, HELLO answered by an agent pinned to eth0; returns the GET */
@@ -382,6 +385,24 @@ static void test_push_and_renew(void **state)
 	get_reply(x, s.f.seq, SEC_NS + 700000000, 100, 70 * MBIT);
 	assert_int_equal(x->s.n.sets, 3);
 	assert_int_equal(x->s.n.timeouts, 0);
+
+	/* a change within the dead band (0.5%) waits for the renewal */
+	x->now += 100;
+	tick(x, 70 * MBIT + 300000);
+	expect_sent(x, DAQS_CH_T_GET, &s);
+	get_reply(x, s.f.seq, SEC_NS + 800000000, 100, 70 * MBIT);
+	x->now += 400;
+	tick(x, 70 * MBIT + 300000);
+	expect_sent(x, DAQS_CH_T_SET, &s);
+	assert_int_equal(daqs_ch_get_u64(&s.btb[DAQS_A_RATE_BPS]),
+			 70 * MBIT + 300000);
+	empty_reply(x, DAQS_CH_T_SET, s.f.seq);
+	expect_sent(x, DAQS_CH_T_GET, &s);
+	get_reply(x, s.f.seq, SEC_NS + 900000000, 100, 70 * MBIT + 300000);
+	assert_true(daqsd_limit_changed(100, 101));
+	assert_false(daqsd_limit_changed(200000, 201000));
+	assert_true(daqsd_limit_changed(200000, 201001));
+	assert_true(daqsd_limit_changed(0, 1));
 
 	/* a limit of 0 pushes nothing (not controlled) */
 	x->now += 100;
@@ -700,6 +721,41 @@ static void test_incompatible(void **state)
 	assert_int_equal(x->s.state, DAQSD_SESS_READY);	/* ... yet counts */
 }
 
+static void test_round(void **state)
+{
+	struct fix *x = *state;
+	struct sent s;
+	uint32_t get = ready(x, "eth0");
+
+	/* the GET after the handshake is not a tick's */
+	assert_false(daqsd_sess_awaiting(&x->s));
+	get_reply(x, get, SEC_NS, 0, 0);
+	x->now += 100;
+	assert_true(daqsd_sess_ask(&x->s, x->now));
+	assert_true(daqsd_sess_awaiting(&x->s));
+	expect_sent(x, DAQS_CH_T_GET, &s);
+	/* half an answer (MORE) is not an answer */
+	daqs_ch_begin(&bld, DAQS_CH_T_GET, DAQS_CH_F_REPLY | DAQS_CH_F_MORE,
+		      s.f.seq);
+	assert_int_equal(feed(x), DAQSD_SESS_OK);
+	assert_true(daqsd_sess_awaiting(&x->s));
+	get_reply(x, s.f.seq, SEC_NS + 100000000, 1250000, 0);
+	assert_false(daqsd_sess_awaiting(&x->s));
+	/* an ERROR ends the wait too */
+	x->now += 100;
+	assert_true(daqsd_sess_ask(&x->s, x->now));
+	expect_sent(x, DAQS_CH_T_GET, &s);
+	assert_int_equal(error_reply(x, s.f.seq, EAGAIN, "kept changing"),
+			 DAQSD_SESS_OK);
+	assert_false(daqsd_sess_awaiting(&x->s));
+	/* so does losing the connection */
+	x->now += 100;
+	assert_true(daqsd_sess_ask(&x->s, x->now));
+	daqsd_sess_lost(&x->s, x->now, "test");
+	assert_false(daqsd_sess_awaiting(&x->s));
+	assert_false(daqsd_sess_ask(&x->s, x->now));
+}
+
 static void test_output_bounded(void **state)
 {
 	struct fix *x = *state;
@@ -731,6 +787,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_configured_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_module_absent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incompatible, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_bounded, setup, teardown),
 	};
 

@@ -43,7 +43,8 @@
 #include "json_check.h"
 
 #define MBIT 1000000ULL
-#define LEASE_MS 600U
+/* renewed every half lease: the other half is the margin for a slow host */
+#define LEASE_MS (valgrind() ? 2000U : 1000U)
 #define GUEST_CLOCK_OFFSET_NS 1000000000000ULL	/* its own clock */
 
 enum mode { GOOD, BAD };
@@ -82,9 +83,13 @@ struct guest {
 };
 
 struct run {
-	char dir[64], conf[96], chan[96], ctl[96], log[96];
+	char dir[64], conf[96], chan[96], ctl[96], log[96], notify[96];
 	pid_t pid;
 	struct guest good, bad, web2;
+	/* what daqsd told "systemd" */
+	int notify_fd;
+	unsigned int ready, reloading, watchdog;
+	char status[256];
 };
 
 static struct run R;
@@ -109,6 +114,7 @@ static bool valgrind(void)
 
 	return v && *v;
 }
+
 
 /* seconds to wait for anything, longer under valgrind */
 static int slow(int s)
@@ -365,6 +371,28 @@ static void guest_accept(struct guest *g)
 	}
 }
 
+/* the sd_notify datagrams daqsd sent */
+static void read_notify(void)
+{
+	char buf[1024], *line, *save = NULL;
+	ssize_t n;
+
+	while ((n = recv(R.notify_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
+		buf[n] = '\0';
+		for (line = strtok_r(buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			if (!strcmp(line, "READY=1"))
+				R.ready++;
+			else if (!strcmp(line, "RELOADING=1"))
+				R.reloading++;
+			else if (!strcmp(line, "WATCHDOG=1"))
+				R.watchdog++;
+			else if (!strncmp(line, "STATUS=", 7))
+				snprintf(R.status, sizeof(R.status), "%s", line + 7);
+		}
+	}
+}
+
 /* serves every guest for ms */
 static void pump(int ms)
 {
@@ -376,6 +404,8 @@ static void pump(int ms)
 	int n, i;
 
 	do {
+		if (R.notify_fd >= 0)
+			read_notify();
 		n = 0;
 		for (i = 0; i < 3; i++) {
 			struct guest *g = gs[i];
@@ -487,8 +517,16 @@ static pid_t spawn(const char *const *args)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		unsetenv("NOTIFY_SOCKET");
 		unsetenv("JOURNAL_STREAM");
+		unsetenv("WATCHDOG_PID");
+		if (R.notify_fd >= 0) {
+			/* as systemd would for Type=notify, WatchdogSec=1s */
+			setenv("NOTIFY_SOCKET", R.notify, 1);
+			setenv("WATCHDOG_USEC", "1000000", 1);
+		} else {
+			unsetenv("NOTIFY_SOCKET");
+			unsetenv("WATCHDOG_USEC");
+		}
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -575,6 +613,7 @@ static int group_setup(void **state)
 	(void)state;
 	memset(&R, 0, sizeof(R));
 	R.good.lfd = R.bad.lfd = R.web2.lfd = -1;
+	R.notify_fd = -1;
 	R.good.fd = R.bad.fd = R.web2.fd = -1;
 	strcpy(R.dir, "/tmp/daqsd-test.XXXXXX");
 	if (!mkdtemp(R.dir))
@@ -583,6 +622,7 @@ static int group_setup(void **state)
 	snprintf(R.chan, sizeof(R.chan), "%s/channel", R.dir);
 	snprintf(R.ctl, sizeof(R.ctl), "%s/daqsd.sock", R.dir);
 	snprintf(R.log, sizeof(R.log), "%s/daqsd.log", R.dir);
+	snprintf(R.notify, sizeof(R.notify), "%s/notify", R.dir);
 	if (mkdir(R.chan, 0755))
 		return -1;
 	R.good.name = "good";
@@ -613,6 +653,8 @@ static int group_teardown(void **state)
 	guest_close(&R.good);
 	guest_close(&R.bad);
 	guest_close(&R.web2);
+	if (R.notify_fd >= 0)
+		close(R.notify_fd);
 	/* DAQSD_TEST_KEEP=1: the log and the files stay, for a look */
 	if (getenv("DAQSD_TEST_KEEP")) {
 		fprintf(stderr, "kept %s\n", R.dir);
@@ -675,6 +717,27 @@ static void test_bad_files_start_nothing(void **state)
 	/* usage */
 	assert_int_equal(reap(spawn(usage), 30), 2);
 	assert_true(log_has("daqsd: unknown option '--bogus'"));
+
+	/* the capacity from a link whose speed is not known: not an error of
+	 * the file; daqsd waits for it */
+	f = fopen(R.conf, "w");
+	assert_non_null(f);
+	fprintf(f, "[daqsd]\nlink = lo\ncontrol_socket = %s\n[vm a]\nmin = 1gbit\n",
+		R.ctl);
+	fclose(f);
+	args[0] = "-t";
+	args[1] = "-c";
+	args[2] = R.conf;
+	assert_int_equal(reap(spawn(args), 30), 0);
+	assert_true(log_has("the speed of 'lo' is not known"));
+	assert_true(log_has("policy minimum_guarantee, capacity unknown yet, tick 100ms, lease 1000ms, 1 [vm] sections"));
+	f = fopen(R.conf, "w");
+	assert_non_null(f);
+	fprintf(f, "[daqsd]\nlink = nosuch0\ncontrol_socket = %s\n", R.ctl);
+	fclose(f);
+	assert_int_equal(reap(spawn(args), 30), 0);
+	assert_true(log_has("no such interface 'nosuch0'"));
+	args[2] = NULL;
 }
 
 static bool good_at_100(void)
@@ -693,6 +756,15 @@ static void test_start(void **state)
 		skip();
 	write_conf(NULL, NULL);
 	assert_int_equal(truncate(R.log, 0), 0);
+	{
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+		R.notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		assert_true(R.notify_fd >= 0);
+		strcpy(sun.sun_path, R.notify);
+		assert_int_equal(bind(R.notify_fd, (struct sockaddr *)&sun,
+				      sizeof(sun)), 0);
+	}
 	guest_listen(&R.good);
 	guest_listen(&R.bad);
 	R.pid = spawn(args);
@@ -711,6 +783,9 @@ static void test_start(void **state)
 	}
 	assert_int_equal(R.good.hellos, 1);
 	assert_int_equal(R.good.last_set_lease, LEASE_MS);
+	/* systemd heard: ready, alive, and how things are */
+	assert_int_equal(R.ready, 1);
+	assert_non_null(strstr(R.status, "2 VMs, "));
 	/* fallback auto: its minimum */
 	assert_int_equal(R.good.last_set_fallback, 20 * MBIT);
 }
@@ -741,7 +816,7 @@ static void test_bad_guest_costs_only_itself(void **state)
 	}
 	assert_true(R.bad.junk_sent > 100000);
 	/* meanwhile good kept its limit and its lease, renewed in time */
-	assert_true(R.good.sets > sets + 10);
+	assert_true(R.good.sets > sets + 3);
 	assert_int_equal(R.good.expiries, 0);
 	assert_true(R.good.max_gap_ns < LEASE_MS * 1000000ULL);
 	/*
@@ -765,6 +840,9 @@ static void test_bad_guest_costs_only_itself(void **state)
 	assert_int_equal(v, 0);
 	assert_true(json_vm_is(out, "good", "\"controlled\":true"));
 	assert_true(log_has("vm bad: disconnected: no answer from the agent"));
+	/* the watchdog, at half of WATCHDOG_USEC (1 s), all along */
+	if (R.watchdog < 6)
+		fail_msg("%u WATCHDOG=1", R.watchdog);
 
 	/* bad's domain stops; good has the link again */
 	guest_close(&R.bad);
@@ -802,6 +880,9 @@ static void test_discovered_in_libvirt_dir(void **state)
 			 R.web2.hellos, R.web2.sets, R.web2.last_set_bps,
 			 R.good.last_set_bps);
 	}
+	/* a second more: the samples now all come from the 50/50 limits */
+	pump(slow(1) * 1000);
+	assert_true(web2_shares());
 	assert_true(log_has("vm web2: found at"));
 	/* its [vm web2] section applies to the discovered VM: its minimum */
 	assert_int_equal(R.web2.last_set_fallback, 10 * MBIT);
@@ -885,6 +966,9 @@ static void test_sighup(void **state)
 		fail_msg("no reload failure logged");
 	}
 	assert_true(log_has("daqsd.conf:4: tick '5ms' is outside 10ms..10s"));
+	pump(100);
+	assert_int_equal(R.reloading, 1);
+	assert_int_equal(R.ready, 2);
 	sets = R.good.sets;
 	pump(slow(1) * 1000);
 	assert_int_equal(kill(R.pid, 0), 0);

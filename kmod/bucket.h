@@ -98,6 +98,13 @@ static inline enum daqs_verdict daqs_bucket_admit(struct daqs_bucket *b,
 void daqs_bucket_rescale(struct daqs_bucket *b, const struct daqs_rate *old,
 			 const struct daqs_rate *new, u64 now);
 
+/* Give back the cost of an admitted packet that was dropped after all. */
+static inline void daqs_bucket_refund(struct daqs_bucket *b,
+				      const struct daqs_rate *r, u32 len)
+{
+	atomic64_sub(daqs_rate_cost_ns(r, len), &b->t_next);
+}
+
 /* Tokens in bytes at @now: negative while packets wait (debt). */
 s64 daqs_bucket_tokens(const struct daqs_bucket *b, const struct daqs_rate *r,
 		       u64 now);

@@ -95,6 +95,7 @@ struct daqs_binding {
 	struct daqs_pcpu __percpu *pcpu;
 	struct daqs_queue *queues;
 	u32 queue_mask;			/* number of queues - 1 */
+	atomic_t queued;		/* packets queued or being released */
 	struct daqs_bucket bucket ____cacheline_aligned_in_smp;
 
 	/* control path, under RTNL */

@@ -20,8 +20,10 @@
  * one processing its ACKs), and per-CPU queues whose timers fire with
  * different delays reordered it into spurious retransmissions.
  *
- * Shared between CPUs: the bucket's atomic t_next, the RCU-read cfg, and a
- * queue's lock among the CPUs sending flows of the same hash bucket; there
+ * Shared between CPUs: the bucket's atomic t_next, the RCU-read cfg, the
+ * count of waiting packets (read by every packet, written only by delayed
+ * ones: while it is 0 a packet the bucket passes needs no queue at all), and
+ * a queue's lock among the CPUs sending flows of the same hash bucket; there
  * are twice as many queues as CPUs. Counters are per CPU. Every packet the
  * hook does not pass is counted in one of the drop counters.
  */
@@ -95,8 +97,11 @@ static enum hrtimer_restart daqs_release(struct hrtimer *timer)
 		/* a packet of these flows arriving now must wait for them */
 		dq->releasing = true;
 		spin_unlock(&dq->skbs.lock);
-		while ((skb = __skb_dequeue(&send)))
+		while ((skb = __skb_dequeue(&send))) {
 			daqs_xmit(dq->binding, skb);
+			/* only now may its flow's next packet pass directly */
+			atomic_dec(&dq->binding->queued);
+		}
 		spin_lock(&dq->skbs.lock);
 		dq->releasing = false;
 	}
@@ -109,8 +114,8 @@ static enum hrtimer_restart daqs_release(struct hrtimer *timer)
 }
 
 /* Queue @skb behind its flow; false if it may leave now after all. */
-static bool daqs_enqueue(struct daqs_queue *dq, struct sk_buff *skb,
-			 u64 depart, bool may_pass)
+static bool daqs_enqueue(struct daqs_binding *b, struct daqs_queue *dq,
+			 struct sk_buff *skb, u64 depart, bool may_pass)
 {
 	spin_lock(&dq->skbs.lock);
 	if (may_pass && skb_queue_empty(&dq->skbs) && !dq->releasing) {
@@ -119,6 +124,7 @@ static bool daqs_enqueue(struct daqs_queue *dq, struct sk_buff *skb,
 	}
 	daqs_cb(skb)->depart = depart;
 	__skb_queue_tail(&dq->skbs, skb);
+	atomic_inc(&b->queued);
 	/* a releasing timer re-arms itself for what it finds queued */
 	if (skb_queue_len(&dq->skbs) == 1 && !dq->releasing)
 		hrtimer_start(&dq->timer, ns_to_ktime(depart),
@@ -135,44 +141,39 @@ static unsigned int daqs_hook(void *priv, struct sk_buff *skb,
 	const struct daqs_cfg *cfg = rcu_dereference(b->cfg);
 	u32 wire_len = qdisc_pkt_len(skb);
 	bool police = cfg->mode == DAQS_MODE_POLICE;
+	enum daqs_verdict verdict;
 	struct daqs_queue *dq;
-	u64 now, depart;
+	u64 depart;
 
-	if (!cfg->rate.rate_bps) {
-		daqs_count_tx(pc, skb, wire_len);
-		return NF_ACCEPT;
-	}
+	if (!cfg->rate.rate_bps)
+		goto accept;
 
-	dq = &b->queues[skb_get_hash(skb) & b->queue_mask];
-	if (!police &&
-	    skb_queue_len_lockless(&dq->skbs) >= DAQS_QUEUE_MAX_PACKETS) {
-		daqs_count(pc, &pc->stats.drops_qlimit);
-		return NF_DROP;
-	}
-
-	now = ktime_get_ns();
-	switch (daqs_bucket_admit(&b->bucket, &cfg->rate, wire_len, now,
-				  police ? 0 : cfg->qlimit_ns, &depart)) {
-	case DAQS_PASS:
-		if (police)
-			break;
-		/* never overtake this flow's packets waiting in its queue */
-		daqs_cb(skb)->wire_len = wire_len;
-		if (daqs_enqueue(dq, skb, depart, true)) {
-			daqs_count(pc, &pc->stats.throttled);
-			return NF_STOLEN;
-		}
-		break;
-	case DAQS_DELAY:
-		daqs_cb(skb)->wire_len = wire_len;
-		daqs_count(pc, &pc->stats.throttled);
-		daqs_enqueue(dq, skb, depart, false);
-		return NF_STOLEN;
-	case DAQS_OVER:
+	verdict = daqs_bucket_admit(&b->bucket, &cfg->rate, wire_len,
+				    ktime_get_ns(),
+				    police ? 0 : cfg->qlimit_ns, &depart);
+	if (verdict == DAQS_OVER) {
 		daqs_count(pc, police ? &pc->stats.drops_police :
 					&pc->stats.drops_qlimit);
 		return NF_DROP;
 	}
+	/* the common case: nothing waits anywhere, no queue to look at */
+	if (police || (verdict == DAQS_PASS && !atomic_read(&b->queued)))
+		goto accept;
+
+	/* never overtake this flow's packets waiting in its queue */
+	dq = &b->queues[skb_get_hash(skb) & b->queue_mask];
+	if (skb_queue_len_lockless(&dq->skbs) >= DAQS_QUEUE_MAX_PACKETS) {
+		daqs_bucket_refund(&b->bucket, &cfg->rate, wire_len);
+		daqs_count(pc, &pc->stats.drops_qlimit);
+		return NF_DROP;
+	}
+	daqs_cb(skb)->wire_len = wire_len;
+	if (!daqs_enqueue(b, dq, skb, depart, verdict == DAQS_PASS))
+		goto accept;
+	daqs_count(pc, &pc->stats.throttled);
+	return NF_STOLEN;
+
+accept:
 	daqs_count_tx(pc, skb, wire_len);
 	return NF_ACCEPT;
 }
@@ -250,6 +251,7 @@ void daqs_datapath_detach(struct daqs_binding *b, bool send_queued)
 
 		local_bh_disable();
 		while ((skb = __skb_dequeue(&left))) {
+			atomic_dec(&b->queued);
 			if (send_queued) {
 				daqs_xmit(b, skb);
 			} else {
@@ -266,7 +268,6 @@ void daqs_datapath_detach(struct daqs_binding *b, bool send_queued)
 void daqs_datapath_stats(const struct daqs_binding *b,
 			 struct daqs_stats_snapshot *s)
 {
-	unsigned int i;
 	int cpu;
 
 	memset(s, 0, sizeof(*s));
@@ -297,6 +298,5 @@ void daqs_datapath_stats(const struct daqs_binding *b,
 		s->drops_detach += c.drops_detach;
 		s->throttled += c.throttled;
 	}
-	for (i = 0; i <= b->queue_mask; i++)
-		s->queued += skb_queue_len_lockless(&b->queues[i].skbs);
+	s->queued = atomic_read(&b->queued);
 }

@@ -136,6 +136,27 @@ wire=$(awk -v g="$rx" 'BEGIN { printf "%.0f", g * 1514 / 1448 }')
 check_within reattached_limit_holds "$wire" 20000000 2
 note "reattached: 20 Mbit/s set, $(mbit "$wire") Mbit/s on the wire"
 
+# --- a bond master: the limit on the master holds for its slave's traffic --
+nsx "$A" daqsctl del mac "$MAC"
+ip -n "$A" link set veth0 down
+ip -n "$A" addr flush dev veth0
+modprobe bonding
+ip -n "$A" link add bond0 type bond mode active-backup
+ip -n "$A" link set veth0 master bond0
+ip -n "$A" addr add 198.51.100.1/24 dev bond0
+ip -n "$A" link set bond0 up
+nsx "$A" daqsctl set dev bond0 rate 30mbit
+iperf3_client "$A" 198.51.100.2 4 /tmp/bond.json -O 1 -P 2
+rx=$(iperf3_rx_bps /tmp/bond.json)
+wire=$(awk -v g="$rx" 'BEGIN { printf "%.0f", g * 1514 / 1448 }')
+check_within bond_master_limit_holds "$wire" 30000000 2
+note "bond0 (active-backup over veth0): 30 Mbit/s set, $(mbit "$wire") Mbit/s on the wire"
+nsx "$A" daqsctl del dev bond0
+ip -n "$A" link del bond0
+ip -n "$A" addr add 198.51.100.1/24 dev veth0
+ip -n "$A" link set veth0 up
+nsx "$A" daqsctl set dev veth0 rate 20mbit
+
 # --- teardown under traffic -----------------------------------------------
 nsx "$A" daqsctl set dev veth0 rate 10mbit
 nsx "$A" iperf3 -c 198.51.100.2 -t 8 -P 4 >/dev/null 2>&1 &

@@ -230,6 +230,7 @@ static void forget_stream(struct daqsd_sess *s)
 	s->module = false;
 	s->pushed_bps = 0;
 	s->pushed_ms = 0;
+	s->set_acked = false;
 	s->set_retry_ms = 0;
 	s->force_set = false;
 	s->version = 0;
@@ -728,6 +729,12 @@ static enum daqsd_sess_action error_reply(struct daqsd_sess *s,
 		snprintf(num, sizeof(num), "errno %d", e);
 		en = num;
 	}
+	/* no binding before the first SET made one: how every guest starts */
+	if (q->type == DAQS_CH_T_GET && e == ENOENT && !s->set_acked) {
+		s->seen.valid = false;
+		s->rate.have = false;
+		return DAQSD_SESS_OK;
+	}
 	s->n.errors++;
 	snprintf(s->last_error, sizeof(s->last_error), "%s: %s: %s",
 		 type_name(q->type), en, msg);
@@ -944,6 +951,7 @@ static enum daqsd_sess_action handle_frame(struct daqsd_sess *s,
 		get_reply(s, f, now);
 		return DAQSD_SESS_OK;
 	case DAQS_CH_T_SET:
+		s->set_acked = true;
 		s->acked_bps = s->q[0].rate_bps;
 		s->acked_ms = s->q[0].sent_ms;
 		pop(s, 1);

@@ -237,6 +237,7 @@ struct daqsd_sess {
 	uint64_t pushed_bps;		/* last SET sent; 0: none, or failed */
 	uint64_t pushed_ms;
 	uint64_t acked_bps;		/* last SET the guest accepted */
+	bool set_acked;			/* ... on this connection */
 	uint64_t acked_ms;
 	uint64_t set_retry_ms;		/* after a refusal, not before */
 	bool force_set;			/* the guest's limit is not ours */

@@ -648,11 +648,23 @@ static void test_configured_device(void **state)
 	assert_int_equal(error_reply(x, s.f.seq, ENOENT, "device not attached to daqs"),
 			 DAQSD_SESS_OK);
 	assert_true(daqsd_sess_controllable(&x->s));
+	assert_int_equal(x->s.n.errors, 0);	/* how every guest starts */
+	assert_string_equal(x->s.last_error, "");
 	x->now += 100;
 	tick(x, 30 * MBIT);
 	expect_sent(x, DAQS_CH_T_SET, &s);
 	assert_string_equal(daqs_ch_get_string(&s.btb[DAQS_A_IFNAME]), "ens5");
 	assert_int_equal(daqs_ch_get_u64(&s.btb[DAQS_A_RATE_BPS]), 30 * MBIT);
+	empty_reply(x, DAQS_CH_T_SET, s.f.seq);
+	expect_sent(x, DAQS_CH_T_GET, &s);
+	/* after a SET made it, a binding that is gone is worth counting, and
+	 * made again */
+	assert_int_equal(error_reply(x, s.f.seq, ENOENT, "device not attached to daqs"),
+			 DAQSD_SESS_OK);
+	assert_int_equal(x->s.n.errors, 1);
+	x->now += 100;
+	tick(x, 30 * MBIT);
+	expect_sent(x, DAQS_CH_T_SET, &s);
 }
 
 static void test_module_absent(void **state)

@@ -235,7 +235,7 @@ static void loop(struct agent *a, const sigset_t *unblocked)
 		timeout = -1;
 		if (!a->connected)
 			timeout = timeout_to(now, a->retry_at_ms, timeout);
-		else if (daqs_ch_dec_pending(&a->dec))
+		else if (!a->held && daqs_ch_dec_pending(&a->dec))
 			timeout = timeout_to(now, a->last_rx_ms + AGENT_STALL_MS,
 					     timeout);
 		if (a->connected && a->dec.stats.skipped != a->garbage_reported)
@@ -249,7 +249,8 @@ static void loop(struct agent *a, const sigset_t *unblocked)
 		if (a->connected) {
 			port_i = n;
 			pfd[n].fd = a->port_fd;
-			pfd[n++].events = POLLIN |
+			/* held input goes on when our answers are out */
+			pfd[n++].events = (a->held ? POLLOUT : POLLIN) |
 				(a->out.len > a->out.off ? POLLOUT : 0);
 		}
 		ts.tv_sec = timeout / 1000;
@@ -265,8 +266,14 @@ static void loop(struct agent *a, const sigset_t *unblocked)
 		if (pfd[0].revents)
 			agent_events(a);
 		if (port_i >= 0 && a->connected && pfd[port_i].revents) {
-			/* data first: a host may write and then hang up */
-			if ((pfd[port_i].revents & (POLLIN | POLLHUP | POLLERR)) &&
+			/* data first: a host may write and then hang up; but
+			 * one that hung up will not read what is held back */
+			if (a->held && (pfd[port_i].revents & (POLLHUP | POLLERR))) {
+				agent_port_lost(a, "end of stream");
+				continue;
+			}
+			if ((pfd[port_i].revents &
+			     (POLLIN | POLLOUT | POLLHUP | POLLERR)) &&
 			    !agent_port_read(a)) {
 				agent_port_lost(a, "end of stream");
 				continue;
@@ -277,19 +284,20 @@ static void loop(struct agent *a, const sigset_t *unblocked)
 
 		now = agent_now_ms();
 		/* a cut-off frame whose rest never came: look past it */
-		if (daqs_ch_dec_pending(&a->dec) &&
+		if (!a->held && daqs_ch_dec_pending(&a->dec) &&
 		    now >= a->last_rx_ms + AGENT_STALL_MS) {
-			enum daqs_ch_dec_result r;
-			struct daqs_ch_frame f;
-
 			agent_log_limited(9, "giving up a partial frame of %zu bytes",
 					  daqs_ch_dec_pending(&a->dec));
-			while (a->connected && daqs_ch_dec_abandon(&a->dec))
-				while (a->connected &&
-				       (r = daqs_ch_dec_next(&a->dec, &f)) !=
-				       DAQS_CH_DEC_NEED)
-					agent_handle(a, r, &f);
 			a->last_rx_ms = now;
+			/* what follows it, in turn with the answers */
+			while (a->connected && !a->held &&
+			       daqs_ch_dec_abandon(&a->dec))
+				if (!agent_port_consume(a)) {
+					agent_port_lost(a, "write failed");
+					break;
+				}
+			if (!a->connected)
+				continue;
 		}
 		agent_report_garbage(a, now);
 		if (a->out.len > a->out.off && !agent_port_flush(a))

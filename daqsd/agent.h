@@ -28,7 +28,9 @@
 #define AGENT_PROG "daqs-agent"
 #define AGENT_ERRLEN 256
 
-/* unsent frames; a host that does not read loses replies, never us */
+/* unsent frames: the answers to one request (a GET of every binding may
+ * fill it: ENOBUFS) and events; a host that does not read stalls its own
+ * requests and loses events, never us */
 #define AGENT_OUT_MAX (64U * 1024U)
 /* a partial frame this old is given up (the rest never comes) */
 #define AGENT_STALL_MS 1000U
@@ -86,6 +88,11 @@ struct agent {
 	uint64_t retry_at_ms;	/* while !connected */
 	uint64_t last_rx_ms;
 	struct daqs_ch_decoder dec;
+	/* read from the port, not yet through the decoder: a request is taken
+	 * only when every answer before it is out (see agent_port_read) */
+	uint8_t in[4096];
+	size_t in_off, in_len;
+	bool held;		/* input waits for the host to read */
 	struct agent_out out;
 	uint64_t garbage_reported;	/* dec.stats.skipped when last told */
 	uint64_t garbage_report_ms;
@@ -117,8 +124,20 @@ int agent_port_open(struct agent *a, char *err, size_t errlen);
 void agent_port_lost(struct agent *a, const char *why);
 /* When retry_at_ms has come: true if the host is back. */
 bool agent_port_retry(struct agent *a);
-/* Reads what there is; false if the host went away. */
+/*
+ * Reads what there is and handles it; false if the host went away. A
+ * request is handled only once every answer queued before it has been
+ * written: while the host does not take them, a->held is set and the rest
+ * of the input waits (and so does the host's writer), instead of answers
+ * being dropped.
+ */
 bool agent_port_read(struct agent *a);
+/*
+ * Hands held input to the decoder and every result to the relay, one at a
+ * time, each once the answers before it are written (else sets a->held);
+ * false if the host went away.
+ */
+bool agent_port_consume(struct agent *a);
 /* Writes what is queued, as far as it goes; false if the host went away. */
 bool agent_port_flush(struct agent *a);
 /* Queues a finished frame; false (and counted) if there is no room. */

@@ -93,12 +93,19 @@ static int connect_unix(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+static void forget_io(struct agent *a)
+{
+	daqs_ch_dec_reset(&a->dec);
+	a->in_off = a->in_len = 0;
+	a->held = false;
+	a->out.off = a->out.len = 0;
+}
+
 static void connected(struct agent *a)
 {
 	a->connected = true;
 	a->last_rx_ms = agent_now_ms();
-	daqs_ch_dec_reset(&a->dec);
-	a->out.off = a->out.len = 0;
+	forget_io(a);
 }
 
 int agent_port_open(struct agent *a, char *err, size_t errlen)
@@ -145,8 +152,7 @@ void agent_port_lost(struct agent *a, const char *why)
 		a->n.disconnects++;
 	}
 	a->connected = false;
-	daqs_ch_dec_reset(&a->dec);
-	a->out.off = a->out.len = 0;
+	forget_io(a);
 	if (a->kind == AGENT_PORT_UNIX && a->port_fd >= 0) {
 		close(a->port_fd);
 		a->port_fd = -1;
@@ -188,40 +194,56 @@ bool agent_port_retry(struct agent *a)
 	return false;
 }
 
-/* hands every byte of p to the decoder and every result to the relay */
-static void consume(struct agent *a, const uint8_t *p, size_t n)
+bool agent_port_consume(struct agent *a)
 {
 	enum daqs_ch_dec_result r;
 	struct daqs_ch_frame f;
-	size_t k;
 
-	while (n) {
-		k = daqs_ch_dec_feed(&a->dec, p, n);
-		p += k;
-		n -= k;
-		while ((r = daqs_ch_dec_next(&a->dec, &f)) != DAQS_CH_DEC_NEED) {
+	for (;;) {
+		if (a->out.len > a->out.off) {
+			if (!agent_port_flush(a))
+				return false;
+			if (a->out.len > a->out.off) {
+				a->held = true;
+				return true;
+			}
+		}
+		r = daqs_ch_dec_next(&a->dec, &f);
+		if (r != DAQS_CH_DEC_NEED) {
 			agent_handle(a, r, &f);
 			/* a handler never closes the port; but be sure */
 			if (!a->connected)
-				return;
+				return false;
+			continue;
 		}
+		if (a->in_off == a->in_len) {
+			/* the stall timer starts again with what we read next */
+			if (a->held)
+				a->last_rx_ms = agent_now_ms();
+			a->held = false;
+			return true;
+		}
+		a->in_off += daqs_ch_dec_feed(&a->dec, a->in + a->in_off,
+					      a->in_len - a->in_off);
 	}
 }
 
 bool agent_port_read(struct agent *a)
 {
-	uint8_t buf[4096];
 	ssize_t n;
 	int i;
 
 	/* a bounded batch, so events are not starved by a chatty host */
 	for (i = 0; i < 16; i++) {
-		n = read(a->port_fd, buf, sizeof(buf));
+		if (!agent_port_consume(a))
+			return false;
+		if (a->held)
+			return true;	/* the host reads our answers first */
+		n = read(a->port_fd, a->in, sizeof(a->in));
 		if (n > 0) {
 			a->last_rx_ms = agent_now_ms();
-			consume(a, buf, (size_t)n);
-			if (!a->connected)
-				return false;
+			a->in_off = 0;
+			a->in_len = (size_t)n;
 			continue;
 		}
 		if (n == 0)
@@ -234,7 +256,7 @@ bool agent_port_read(struct agent *a)
 				  strerror(errno));
 		return false;
 	}
-	return true;
+	return agent_port_consume(a);
 }
 
 bool agent_port_flush(struct agent *a)

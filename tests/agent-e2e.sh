@@ -200,6 +200,10 @@ drive set dev nosuch0 rate 1mbit
 check kernel_error_relayed '[ $rc = 2 ] && [ "$(field errno "error seq=[1-9]")" = 19 ] && [[ $reply == *"text=\""?* ]]' "$(why)"
 drive get dev veth0
 check error_then_get '[ $rc = 0 ]' "$(why)"
+# requests back to back, as many as 64 KiB of answers and more: every one
+# answered, in order, none dropped (chdrive checks the order)
+drive flood 400 dev veth0
+check flood_400_gets_all_answered_in_order '[ $rc = 0 ] && [[ $reply == *"400 answered (400 replies, 0 errors)"* ]]' "$(why)"
 
 # --- 5: the host goes away and comes back -------------------------------------------------
 drive partial 30

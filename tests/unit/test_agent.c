@@ -415,6 +415,67 @@ static void flood(struct session *s)
 	assert_true(rx.seq0_errors <= 3);
 }
 
+/*
+ * Requests back to back, their answers together far more than the agent's
+ * 64 KiB queue: a host that reads gets every one of them, in order (the
+ * agent once dropped what did not fit in one read's worth of answers).
+ */
+static void pipelined(struct session *s)
+{
+	enum { N = 1500 };
+	static uint8_t req[N * 64];
+	struct pollfd p = { .fd = s->fd };
+	enum daqs_ch_dec_result r;
+	struct daqs_ch_frame f;
+	uint32_t first = s->seq + 1, want = first;
+	uint64_t end = now_ms() + (uint64_t)s->timeout_ms * 4;
+	size_t len = 0, off = 0, used;
+	uint8_t buf[8192];
+	ssize_t n;
+	int i, k;
+
+	for (i = 0; i < N; i++) {
+		daqs_ch_begin(&bld, DAQS_CH_T_GET, 0, ++s->seq);
+		daqs_ch_nest_begin(&bld, DAQS_CH_A_BINDING);
+		daqs_ch_put_string(&bld, DAQS_A_IFNAME, "lo");
+		daqs_ch_nest_end(&bld);
+		k = daqs_ch_end(&bld);
+		assert_true(k > 0);
+		memcpy(req + len, bld.buf, (size_t)k);
+		len += (size_t)k;
+	}
+	while (want < first + N) {
+		assert_true(now_ms() < end);
+		p.events = POLLIN | (off < len ? POLLOUT : 0);
+		assert_true(poll(&p, 1, 1000) >= 0);
+		if ((p.revents & POLLOUT) && off < len) {
+			n = send(s->fd, req + off, len - off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0)
+				off += (size_t)n;
+		}
+		if (!(p.revents & POLLIN))
+			continue;
+		n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		assert_true(n > 0);
+		for (used = 0; used < (size_t)n; ) {
+			used += daqs_ch_dec_feed(&s->dec, buf + used,
+						 (size_t)n - used);
+			while ((r = daqs_ch_dec_next(&s->dec, &f)) !=
+			       DAQS_CH_DEC_NEED) {
+				assert_int_equal(r, DAQS_CH_DEC_FRAME);
+				if (f.type == DAQS_CH_T_EVENT ||
+				    (f.type == DAQS_CH_T_ERROR && !f.seq))
+					continue;
+				/* an answer to each, in order: none skipped */
+				assert_int_equal(f.seq, want);
+				if (!(f.flags & DAQS_CH_F_MORE))
+					want++;
+			}
+		}
+	}
+}
+
 static void reconnect(struct session *s)
 {
 	close(s->fd);
@@ -504,6 +565,13 @@ static void test_flood(void **state)
 	flood(&native);
 }
 
+static void test_pipelined(void **state)
+{
+	(void)state;
+	NEED_AGENT();
+	pipelined(&native);
+}
+
 static void test_reconnect(void **state)
 {
 	(void)state;
@@ -583,6 +651,7 @@ static void test_valgrind(void **state)
 	bad_frames(&s);
 	cut_off_frame(&s);
 	byte_by_byte(&s);
+	pipelined(&s);
 	reconnect(&s);
 	assert_int_equal(stop(&s), 0);
 }
@@ -596,6 +665,7 @@ int main(void)
 		cmocka_unit_test(test_cut_off_frame),
 		cmocka_unit_test(test_byte_by_byte),
 		cmocka_unit_test(test_flood),
+		cmocka_unit_test(test_pipelined),
 		cmocka_unit_test(test_reconnect),
 		cmocka_unit_test(test_sandbox),
 		cmocka_unit_test(test_exit),

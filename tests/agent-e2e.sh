@@ -165,6 +165,22 @@ if [ "$dts_ms" -gt 0 ]; then
 fi
 drive get
 check get_all_bindings '[ "$(printf "%s" "$reply" | grep -c "^reply get .*dev=\(veth0\|ctl0\) ")" = 2 ]' "$(why)"
+# 62 bindings: more than a frame holds, so several frames with MORE
+nset=0
+for i in $(seq 0 59); do
+	drive set dev "d$i" rate 1mbit
+	[ "$rc" = 0 ] && nset=$((nset + 1))
+done
+check set_60_more_bindings '[ $nset = 60 ]' "$nset of 60 answered"
+drive get
+check get_62_bindings_in_several_frames '[ "$(printf "%s" "$reply" | grep -c "^reply get .*dev=")" = 62 ] && [[ $reply == *"more=1"* ]]' \
+	"$(printf "%s" "$reply" | grep -c "^reply get .*dev=") bindings: $(printf "%s" "$reply" | grep -c "more=1") with more=1"
+ndel=0
+for i in $(seq 0 59); do
+	drive del dev "d$i"
+	[ "$rc" = 0 ] && ndel=$((ndel + 1))
+done
+check del_60_bindings '[ $ndel = 60 ]' "$ndel of 60 answered"
 
 # --- 3: a lease, unrenewed ----------------------------------------------------------------
 drive set dev veth0 rate 50mbit lease 2s fallback 10mbit
@@ -246,6 +262,24 @@ drive get dev veth0
 check get_after_del_is_error '[ $rc = 2 ]' "$(why)"
 drive set dev ctl0 rate 5mbit
 check guest_phase_5_done 'marker "phase 5 done" 60' "the guest did not finish phase 5"
+
+# --- 9: the module goes and comes back under the agent ---------------------------
+drive set dev ctl0 rate 6mbit
+check guest_reloaded_module 'marker "phase 6 done" 60' "no 'phase 6 done' from the guest"
+drive expect-event module_unloaded 3000
+check event_module_unloaded '[ $rc = 0 ]' "$(why)"
+drive expect-event module_loaded 3000
+check event_module_loaded '[ $rc = 0 ]' "$(why)"
+drive hello
+check hello_after_reload_module_loaded '[ $rc = 0 ] && [ "$(field module)" = 1 ]' "$(why)"
+drive set dev veth0 rate 20mbit
+check set_after_reload '[ $rc = 0 ]' "$(why)"
+# the agent joined the new family's events group
+drive expect-event attached 3000 dev veth0
+check events_after_reload '[ $rc = 0 ]' "$(why)"
+drive del dev veth0
+check del_after_reload '[ $rc = 0 ]' "$(why)"
+
 drive del dev ctl0
 check del_ctl0_ends_guest '[ $rc = 0 ]' "$(why)"
 session_close

@@ -19,6 +19,7 @@
 #   3      kill -9 the agent and start it again
 #   4      the host set veth0 30mbit without a lease: measure it
 #   5      the host deleted veth0's binding
+#   6      rmmod daqs, modprobe daqs (the agent keeps running)
 . "$(dirname "$0")/lib.sh"
 
 NS=srv
@@ -102,6 +103,7 @@ finish() {
 	netns_del "$NS"
 	ip link del ctl0 2>/dev/null
 	ip link del veth0 2>/dev/null
+	rm -f /tmp/dummies.batch
 	exit 0
 }
 
@@ -121,6 +123,13 @@ netns_new "$NS" &&
 	ip link add ctl0 type dummy && ip link set ctl0 up &&
 	daqsctl set dev ctl0 rate 0 ||
 	fail setup "veth pair, ctl0"
+# 60 more devices for the host to bind: a GET of every binding takes frames
+i=0
+while [ $i -lt 60 ]; do
+	echo "link add d$i type dummy"
+	i=$((i + 1))
+done >/tmp/dummies.batch
+ip -batch /tmp/dummies.batch || fail setup "60 dummies"
 iperf3_server "$NS" || fail setup "iperf3 server"
 check agent_started start_agent || finish
 # light, steady traffic: the counters the host reads must move
@@ -185,6 +194,15 @@ marker "phase 4 done"
 phase 5
 check_eq del_binding_gone_from_sysfs absent "$([ -d "$SYS" ] && echo present || echo absent)"
 marker "phase 5 done"
+
+# --- 6: the module unloaded and loaded again under the agent ----------------
+phase 6
+check rmmod_under_agent rmmod daqs
+sleep 0.5
+check modprobe_under_agent modprobe daqs
+daqsctl set dev ctl0 rate 0 || fail phase_6 "ctl0 bound again"
+check_eq agent_survives_module_reload yes "$(kill -0 "$AGENT_PID" && echo yes)"
+marker "phase 6 done"
 
 # --- the end: the host deletes ctl0's binding -------------------------------
 wait_phase 99

@@ -108,6 +108,14 @@ static void connected(struct agent *a)
 	forget_io(a);
 }
 
+/* a virtio-serial port polls POLLHUP for as long as its host side is closed */
+static bool host_there(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) >= 0 && !(pfd.revents & (POLLHUP | POLLERR));
+}
+
 int agent_port_open(struct agent *a, char *err, size_t errlen)
 {
 	struct stat st;
@@ -131,6 +139,15 @@ int agent_port_open(struct agent *a, char *err, size_t errlen)
 			return -1;
 		}
 		a->kind = AGENT_PORT_VPORT;
+		a->port_fd = fd;
+		/* no host on the other side yet: wait for it quietly, not
+		 * with a "host disconnected" for a host that never was */
+		if (!host_there(fd)) {
+			forget_io(a);
+			a->connected = false;
+			a->retry_at_ms = agent_now_ms() + a->backoff_ms;
+			return 0;
+		}
 	} else {
 		snprintf(err, errlen,
 			 "Unable to open port '%s': not a character device or a socket",
@@ -166,7 +183,6 @@ void agent_port_lost(struct agent *a, const char *why)
 /* called when retry_at_ms has come: is the host back? */
 bool agent_port_retry(struct agent *a)
 {
-	struct pollfd pfd;
 	char err[AGENT_ERRLEN];
 
 	if (a->kind == AGENT_PORT_UNIX) {
@@ -178,10 +194,7 @@ bool agent_port_retry(struct agent *a)
 			return true;
 		}
 	} else {
-		pfd.fd = a->port_fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, 0) >= 0 && !(pfd.revents & (POLLHUP | POLLERR))) {
+		if (host_there(a->port_fd)) {
 			connected(a);
 			agent_log("host connected");
 			return true;

@@ -441,9 +441,12 @@ static void do_request(struct agent *a, const struct daqs_ch_frame *f,
 				 "the bindings kept changing while being read");
 		return;
 	}
-	if (a->verbose)
-		agent_log("seq %u: %s done (%u bindings)", f->seq,
-			  verb_of(f->type), ctx.records);
+	if (a->verbose && f->type == DAQS_CH_T_GET)
+		agent_log("seq %u: GET done (%u binding%s)", f->seq,
+			  ctx.records, ctx.records == 1 ? "" : "s");
+	else if (a->verbose)
+		agent_log("seq %u: %s done", f->seq,
+			  f->type == DAQS_CH_T_SET ? "SET" : "DEL");
 	send_reply(a);
 }
 

@@ -200,6 +200,24 @@ drive get dev veth0
 check get_shows_fallback '[ "$(field rate_bps)" = 10000000 ] && [ "$(field lease_state)" = expired ]' "$(why)"
 check guest_phase_2_done 'marker "phase 2 done" 60' "the guest did not finish phase 2"
 
+# a lease kept by renewals, as daqsd keeps it: 0.5 s, renewed every ~0.2 s
+drive set dev veth0 rate 50mbit lease 500ms fallback 10mbit
+nrenew=0
+for i in $(seq 10); do
+	drive sleep 200
+	drive set dev veth0 lease 500ms
+	[ "$rc" = 0 ] && nrenew=$((nrenew + 1))
+done
+check lease_renewed_10_times '[ $nrenew = 10 ]' "$nrenew of 10 renewals answered"
+drive expect-event lease_expired 0 dev veth0
+check no_expiry_while_renewed '[ $rc = 3 ]' "$(why)"
+drive get dev veth0
+check get_shows_renewed_lease '[ "$(field rate_bps)" = 50000000 ] && [ "$(field lease_state)" = active ]' "$(why)"
+drive expect-event lease_expired 1500 dev veth0
+after=$(field since_set_ms expect-event)
+check renewals_stop_lease_expires '[ $rc = 0 ] && [ -n "$after" ] && [ "$after" -ge 450 ] && [ "$after" -le 700 ]' \
+	"${after:-no event} ms after the last renewal was sent"
+
 # --- 4: what is not a frame ---------------------------------------------------------------
 drive garbage 1000
 drive expect-error EBADMSG 3000

@@ -237,7 +237,12 @@ void daqs_datapath_detach(struct daqs_binding *b, bool send_queued)
 	unsigned int i;
 
 	nf_unregister_net_hook(dev_net(b->hook.dev), &b->hook);
-	/* no hook runs any more (synchronize_net), so no timer is armed anew */
+	/*
+	 * nf_unregister_net_hook() does not wait for hooks still running on
+	 * other CPUs (they run under RCU): wait here, or one of them could queue
+	 * a packet and arm a timer after the queues were emptied and freed.
+	 */
+	synchronize_net();
 	for (i = 0; i <= b->queue_mask; i++) {
 		struct daqs_queue *dq = &b->queues[i];
 		struct sk_buff_head left;

@@ -158,6 +158,23 @@ ip -n "$A" link set veth0 up
 nsx "$A" daqsctl set dev veth0 rate 20mbit
 
 # --- teardown under traffic -----------------------------------------------
+# DEL and SET again, 30 times, while 8 shaped streams keep packets queued:
+# the hook may still run on the other CPU while the binding goes away
+nsx "$A" iperf3 -c 198.51.100.2 -t 30 -P 8 >/dev/null 2>&1 &
+pid=$!
+sleep 1
+i=0 errs=0
+while [ $i -lt 30 ]; do
+	nsx "$A" daqsctl set dev veth0 rate 20mbit || errs=$((errs + 1))
+	sleep 0.1
+	nsx "$A" daqsctl del dev veth0 || errs=$((errs + 1))
+	i=$((i + 1))
+done
+kill "$pid" 2>/dev/null
+wait "$pid"
+check_eq del_under_traffic_30_times 0 "$errs"
+nsx "$A" daqsctl set dev veth0 rate 20mbit
+
 nsx "$A" daqsctl set dev veth0 rate 10mbit
 nsx "$A" iperf3 -c 198.51.100.2 -t 8 -P 4 >/dev/null 2>&1 &
 pid=$!

@@ -61,14 +61,14 @@ mkdir -p "$out"
 "$top/tests/qemu/run.sh" --kernel "$kv" --tests "$top/tests/e2e" \
 	--module "$build/tree/kmod/daqs.ko" --bin "$top/daqsd/build/daqsctl" \
 	--bin "$top/daqsd/build/daqs-agent" --virtio-serial "$sock" \
-	--out "$out" --timeout "${DAQS_AGENT_E2E_TIMEOUT:-400}" agent.sh \
+	--out "$out" --timeout "${DAQS_AGENT_E2E_TIMEOUT:-300}" agent.sh \
 	>"$build/run.log" 2>&1 &
 run_pid=$!
-CH_PID=''
+chd_pid=''
 cleanup() {
 	local rc=$?
 	trap - EXIT
-	[ -n "${CH_PID:-}" ] && kill "$CH_PID" 2>/dev/null
+	[ -n "${chd_pid:-}" ] && kill "$chd_pid" 2>/dev/null
 	if kill -0 "$run_pid" 2>/dev/null; then
 		kill -TERM "$run_pid" 2>/dev/null
 		wait "$run_pid" 2>/dev/null
@@ -91,24 +91,32 @@ marker() {
 # --- chdrive as a coprocess: one connection, one step at a time --------------------
 # drive STEP: $reply gets the step's lines, $rc its result (0 answered, 2 an
 # ERROR answer, 1 no answer, 3 expectation unmet, 99 chdrive died)
-reply='' rc=0
+reply='' rc=0 chd_pid=''
 session_open() {
-	# sets CH (its stdout, stdin) and CH_PID
+	# sets CH (its stdout, stdin) and CH_PID, which bash unsets when it ends
 	coproc CH { exec "$chdrive" -i -t 5000 "$sock" 2>&1; }
-	echo "=== session (pid $CH_PID)" >>"$build/chdrive.log"
+	chd_pid=$CH_PID
+	echo "=== session (pid $chd_pid)" >>"$build/chdrive.log"
 }
 session_close() {
 	if [ -n "${CH[1]:-}" ]; then
 		eval "exec ${CH[1]}>&-"
 	fi
-	wait "$CH_PID" 2>/dev/null || true
-	CH_PID=''
+	if [ -n "$chd_pid" ]; then
+		wait "$chd_pid" 2>/dev/null || true
+	fi
+	chd_pid=''
 }
 drive() {
 	local line
 	reply='' rc=99
 	echo "> $*" >>"$build/chdrive.log"
-	if [ -z "${CH[1]:-}" ] || ! { printf '%s\n' "$*" >&"${CH[1]}"; } 2>/dev/null; then
+	if [ -z "${CH[1]:-}" ]; then
+		# it exited (a violation ends it): the rest goes on in a new one
+		session_close
+		session_open
+	fi
+	if ! { printf '%s\n' "$*" >&"${CH[1]}"; } 2>/dev/null; then
 		reply="chdrive is not running"
 		return 0
 	fi

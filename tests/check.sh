@@ -41,6 +41,8 @@ for series in 6.1 6.12; do
 done
 # daqs-agent in a 6.1 guest, driven by the host over virtio-serial
 suite agent-e2e tests/agent-e2e.sh
+# daqsd on the host controlling a 6.1 guest (and fake guests) over virtio-serial
+suite daqsd-e2e tests/daqsd-e2e.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

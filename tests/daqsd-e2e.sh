@@ -218,9 +218,9 @@ check vm2_discovered_and_limited 'wait_for 10 "[ \"\$(vmf vm2 controlled)\" = tr
 	"vm2: $(vmf vm2 state) controlled=$(vmf vm2 controlled)"
 note "vm2 (a fake guest, tests/tools/fakevm, sending up to 30 Mbit/s, min 10 Mbit/s): limited $(($(now_ms) - t0)) ms after its socket appeared"
 wait_for 5 '[ "$(vmf vm1 limit_bps)" -lt $capacity ] && [ "$(vmf vm1 in_force_bps)" = "$(vmf vm1 limit_bps)" ]' || true
-l1=$(vmf vm1 limit_bps) l2=$(vmf vm2 limit_bps)
+l1=$(vmf vm1 limit_bps) l2=$(vmf vm2 limit_bps) a1=$(vmf vm1 alloc_bps) a2=$(vmf vm2 alloc_bps)
 note "with vm2: vm1 limit $(mbit "${l1:-0}") Mbit/s, vm2 limit $(mbit "${l2:-0}") Mbit/s (vm2 rate $(mbit "$(vmf vm2 rate_bps)") Mbit/s)"
-check vm1_share_shrinks '[ "${l1:-0}" -ge 40000000 ] && [ "${l1:-0}" -lt $capacity ] && [ $((l1 + l2)) -le $capacity ]' "vm1 $l1, vm2 $l2"
+check vm1_share_shrinks '[ "${l1:-0}" -ge 40000000 ] && [ "${l1:-0}" -lt $capacity ] && [ $((a1 + a2)) -le $((capacity * 101 / 100)) ]' "vm1 limit $l1 alloc $a1, vm2 limit $l2 alloc $a2"
 set_mark
 if samples "${l1:-0}" 3 30; then
 	note "with vm2: guest measured $(mbit "$s_wire") Mbit/s (iperf3 ${s_iperf:-?}) under $(mbit "$l1") Mbit/s"
@@ -313,6 +313,11 @@ check fallback_enforced 'within "$s_wire" "$fb" 8' "$(mbit "${s_wire:-0}") Mbit/
 note "fallback: guest measured $(mbit "${s_wire:-0}") Mbit/s (iperf3 ${s_iperf:-?}) under $(mbit "$fb") Mbit/s"
 
 # --- daqsd started again: control within 2 ticks (+ TCG) ------------------------------------------
+# chdrive's disconnect is the test's own: the agent, in its reconnect
+# backoff, drains what a host wrote while it was not looking, and a daqsd
+# connecting within that window loses its first HELLO (a second: 3.4 s).
+# A daqsd that was killed finds an agent that saw it go long before.
+sleep 1.5
 t_restart=$(now_ms)
 start_daqsd
 if wait_for 20 '[ "$(vmf vm1 controlled)" = true ] && [ "$(vmf vm1 lease_state)" = active ] && [ -n "$(vmf vm1 pushed_bps)" ] && [ "$(vmf vm1 in_force_bps)" = "$(vmf vm1 pushed_bps)" ]'; then

@@ -6,7 +6,7 @@ KDIR ?= /lib/modules/$(KVER)/build
 CHECKPATCH ?= /var/cache/daqs/linux-source-6.1/scripts/checkpatch.pl
 DAQS_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
 
-.PHONY: all module debug userspace deps dkms-install style sparse check demo clean
+.PHONY: all module debug userspace deps dkms-install style sparse check demo fuzz clean
 
 all: module userspace
 
@@ -37,6 +37,10 @@ check: deps
 
 demo: deps
 	tests/demo.sh
+
+# every libFuzzer target, FUZZ_SECONDS (default 60) each
+fuzz: deps
+	$(MAKE) -C daqsd fuzz
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true

@@ -35,6 +35,7 @@ suite() {
 suite style tests/style.sh
 suite dkms tests/dkms.sh
 suite unit make -C daqsd test
+suite fuzz tests/fuzz-smoke.sh
 suite kunit tests/kunit/run.sh
 for series in 6.1 6.12; do
 	suite "e2e-$series" tests/e2e-run.sh --kernel "$series"

@@ -180,6 +180,31 @@ void agent_port_lost(struct agent *a, const char *why)
 		a->backoff_ms = AGENT_BACKOFF_MAX_MS;
 }
 
+/*
+ * The host is away, but the port may hold bytes of a host that came, wrote
+ * and went while we were not looking (between two retries): they are not
+ * the next host's requests, whose seqs they would answer. The port keeps
+ * them until read, so read them now, and forget them.
+ */
+static void drain_stale(struct agent *a)
+{
+	uint8_t buf[4096];
+	size_t total = 0;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		n = read(a->port_fd, buf, sizeof(buf));
+		if (n <= 0 && !(n < 0 && errno == EINTR))
+			break;
+		if (n > 0)
+			total += (size_t)n;
+	}
+	if (total)
+		agent_log_limited(10, "dropped %zu bytes of a host that came and went",
+				  total);
+}
+
 /* called when retry_at_ms has come: is the host back? */
 bool agent_port_retry(struct agent *a)
 {
@@ -199,6 +224,7 @@ bool agent_port_retry(struct agent *a)
 			agent_log("host connected");
 			return true;
 		}
+		drain_stale(a);
 	}
 	a->retry_at_ms = agent_now_ms() + a->backoff_ms;
 	a->backoff_ms *= 2;

@@ -261,6 +261,16 @@ out1=$("$chdrive" -t 5000 "$sock" 'wait-hello 10000' 'get dev veth0' 2>&1) && r1
 printf '%s\n' "=== one-shot" "$out1" >>"$build/chdrive.log"
 check new_connection_hello_and_get '[ $r1 = 0 ] && [[ $out1 == *"reply hello"*"reply get"*dev=veth0* ]]' \
 	"exit $r1: $(printf '%s' "$out1" | tr '\n' '|')"
+# a host that comes, writes a HELLO and goes within a few ms, while the agent
+# waits between its looks for a host: its bytes must not be taken for the
+# next host's (which would get two answers to its seq 1)
+sleep 0.5
+"$chdrive" -t 1 "$sock" hello >/dev/null 2>&1 || true
+sleep 0.5
+out2=$("$chdrive" -t 3000 "$sock" hello 'sleep 1500' 2>&1) && r2=0 || r2=$?
+printf '%s\n' "=== after a fleeting host" "$out2" >>"$build/chdrive.log"
+check fleeting_host_bytes_not_answered_to_the_next '[ $r2 = 0 ] && [ "$(printf "%s\n" "$out2" | grep -c "^reply hello")" = 1 ]' \
+	"exit $r2: $(printf '%s' "$out2" | tr '\n' '|')"
 
 # --- 6: kill -9 of the agent ------------------------------------------------------------
 session_open

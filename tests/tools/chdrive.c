@@ -19,8 +19,9 @@
  *   del [SEL]
  *   garbage N                     N bytes that are not a frame (no 0x89)
  *   huge LEN                      a frame header claiming LEN payload bytes
- *   flood N [SEL]                 N GETs in one write; all N answers, in
- *                                 order, within TIME of each other
+ *   flood N [SEL]                 N GETs (N <= 2048) in one write; all N
+ *                                 answered, in order, none more than -t
+ *                                 after the one before; one summary line
  *   corrupt                       a GET whose checksum does not hold
  *   partial N                     the first N bytes of a HELLO, no more
  *   reconnect [TIME]              close the socket, wait, connect again
@@ -47,10 +48,10 @@
  * Step results (-i: "end RC"): 0 answered, 2 answered with an ERROR, 1 no
  * answer in time, 3 an expect-* unmet, 4 a step it cannot parse.
  * Exit status: 0 if every step was 0 or 2; else the first other one (-i:
- * 3 if any expect-* failed, 1 if any timed out). A protocol violation by
+ * the worst of them, 4 before 1 before 3). A protocol violation by
  * the agent (a frame that is not one, an answer to a seq never sent or
- * answered twice, a reply of the wrong type, a GET reply without its guest
- * timestamp, ...) prints "violation: ..." and exits 1 at once.
+ * answered twice or out of order, a reply of the wrong type, a GET reply
+ * without its guest timestamp, ...) prints "violation: ..." and exits 1 at once.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -832,7 +833,7 @@ static int step_request(uint8_t type, char **w, int nw)
 
 /*
  * N GETs (of SEL, or of every binding) in one write, then their answers,
- * which must all come, in order; only ERRORs are printed.
+ * which must all come, in order; one summary line, not one per answer.
  */
 static int step_flood(unsigned long n, char **w, int nw)
 {

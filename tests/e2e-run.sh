@@ -16,21 +16,14 @@ while [ $# -gt 0 ]; do
 done
 kv=$("$top/tests/qemu/kernel.sh" "$series")
 build=$top/build/e2e-$kv
-mkdir -p "$build/tree"
-
-# daqs.ko from a copy of the tree, so builds for two kernels do not mix
-(cd "$top" && git ls-files -z Kbuild kmod uapi | xargs -0 cp --parents -t "$build/tree")
-cp "$top"/kmod/*.[ch] "$build/tree/kmod/"
-make -s -C "/lib/modules/$kv/build" M="$build/tree" modules >"$build/module.log" 2>&1 ||
-	{ cat "$build/module.log"; echo "0 passed, 1 failed"; exit 1; }
-make -s -C "$top/daqsd" >"$build/userspace.log" 2>&1 ||
-	{ cat "$build/userspace.log"; echo "0 passed, 1 failed"; exit 1; }
-gcc -std=c11 -Wall -Wextra -Werror -O2 -o "$build/sample" "$top/tests/tools/sample.c"
+# shellcheck source=lib/guest-build.sh
+. "$top/tests/lib/guest-build.sh"
+guest_build "$top" "$kv" "$build"
+guest_build_tool "$top" "$build" sample
 # nlsend reuses the netlink layer of daqsctl and daqs-agent to send requests daqsctl never builds
-gcc -std=c11 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -I"$top/uapi" -I"$top/daqsd" \
-	$(pkg-config --cflags libnl-genl-3.0) -o "$build/nlsend" \
-	"$top/tests/tools/nlsend.c" "$top/daqsd/daqs_nl.c" \
-	$(pkg-config --libs libnl-genl-3.0)
+# shellcheck disable=SC2046
+guest_build_tool "$top" "$build" nlsend "$top/daqsd/daqs_nl.c" \
+	$(pkg-config --cflags --libs libnl-genl-3.0)
 
 if [ ${#scripts[@]} -eq 0 ]; then
 	for s in "$top"/tests/e2e/[0-9][0-9]-*.sh; do

@@ -1,0 +1,25 @@
+# shellcheck shell=bash
+# Sourced by the host sides of the QEMU tests: build what a guest needs.
+#
+# guest_build TOP KV BUILD: daqs.ko for kernel KV from a copy of the tree
+# (BUILD/tree, so builds for two kernels never mix) and the userspace in
+# TOP/daqsd. On failure prints the log and "0 passed, 1 failed" and exits 1.
+guest_build() {
+	local top=$1 kv=$2 build=$3
+	mkdir -p "$build/tree"
+	(cd "$top" && git ls-files -z Kbuild kmod uapi | xargs -0 cp --parents -t "$build/tree")
+	cp "$top"/kmod/*.[ch] "$build/tree/kmod/"
+	make -s -C "/lib/modules/$kv/build" M="$build/tree" modules >"$build/module.log" 2>&1 ||
+		{ cat "$build/module.log"; echo "0 passed, 1 failed"; exit 1; }
+	make -s -C "$top/daqsd" >"$build/userspace.log" 2>&1 ||
+		{ cat "$build/userspace.log"; echo "0 passed, 1 failed"; exit 1; }
+}
+
+# guest_build_tool TOP BUILD NAME SOURCES...: a test tool in tests/tools
+# linked with the given daqsd/ sources, into BUILD/NAME.
+guest_build_tool() {
+	local top=$1 build=$2 name=$3
+	shift 3
+	gcc -std=c11 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -I"$top/uapi" -I"$top/daqsd" \
+		-o "$build/$name" "$top/tests/tools/$name.c" "$@"
+}

@@ -192,6 +192,20 @@ static int daqs_select(struct genl_info *info, struct net_device **devp,
 	return 0;
 }
 
+/* The binding a GET or DEL names; it must exist (absent is fine by MAC). */
+static int daqs_select_attached(struct genl_info *info, struct daqs_binding **bp)
+{
+	struct net_device *dev;
+	u8 mac[ETH_ALEN];
+	int err = daqs_select(info, &dev, bp, mac);
+
+	if (!err && (!*bp || (dev && (*bp)->dev != dev))) {
+		NL_SET_ERR_MSG(info->extack, "device not attached to daqs");
+		err = -ENOENT;
+	}
+	return err;
+}
+
 static int daqs_fill(struct sk_buff *skb, const struct daqs_binding *b,
 		     u8 cmd, u8 event, u32 portid, u32 seq, int flags,
 		     struct netlink_callback *cb)
@@ -293,21 +307,15 @@ void daqs_notify(const struct daqs_binding *b, u8 event)
 
 static int daqs_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct net_device *dev;
 	struct daqs_binding *b;
 	struct sk_buff *msg;
-	u8 mac[ETH_ALEN];
 	int err;
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	rtnl_lock();
-	err = daqs_select(info, &dev, &b, mac);
-	if (!err && (!b || (dev && b->dev != dev))) {
-		NL_SET_ERR_MSG(info->extack, "device not attached to daqs");
-		err = -ENOENT;
-	}
+	err = daqs_select_attached(info, &b);
 	if (!err)
 		err = daqs_fill(msg, b, DAQS_CMD_GET, 0, info->snd_portid,
 				info->snd_seq, 0, NULL);
@@ -396,17 +404,11 @@ out:
 
 static int daqs_nl_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct net_device *dev;
 	struct daqs_binding *b;
-	u8 mac[ETH_ALEN];
 	int err;
 
 	rtnl_lock();
-	err = daqs_select(info, &dev, &b, mac);
-	if (!err && (!b || (dev && b->dev != dev))) {
-		NL_SET_ERR_MSG(info->extack, "device not attached to daqs");
-		err = -ENOENT;
-	}
+	err = daqs_select_attached(info, &b);
 	if (!err)
 		daqs_binding_del(b);
 	rtnl_unlock();

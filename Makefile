@@ -3,7 +3,6 @@
 
 KVER ?= $(shell tests/lib/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
-CHECKPATCH ?= /var/cache/daqs/linux-source-6.1/scripts/checkpatch.pl
 DAQS_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
 
 .PHONY: all module debug userspace deps dkms-install style sparse check demo fuzz clean

@@ -16,7 +16,7 @@
 #                      beside it must hold uapi/, or a symlink to it)
 #   DAQS_KUNITCONFIG   kunitconfig instead of $DAQS_KMOD_DIR/.kunitconfig,
 #                      or <repo>/kmod/.kunitconfig when that does not exist
-#   DAQS_KUNIT_CACHE   cache directory (default /var/cache/daqs/kunit)
+#   DAQS_KUNIT_CACHE   cache directory (default $DAQS_CACHE/kunit, /var/cache/daqs/kunit)
 #   DAQS_KUNIT_JOBS    make jobs (default 2)
 #
 # The last line printed is "N passed, N failed"; the exit status is non-zero
@@ -39,7 +39,7 @@ else
 	kunitconfig=$repo/kmod/.kunitconfig
 fi
 kunitconfig=$(realpath "$kunitconfig")
-cache=${DAQS_KUNIT_CACHE:-/var/cache/daqs/kunit}
+cache=${DAQS_KUNIT_CACHE:-${DAQS_CACHE:-/var/cache/daqs}/kunit}
 jobs=${DAQS_KUNIT_JOBS:-2}
 tarball=/usr/src/linux-source-6.1.tar.xz
 tree=$cache/linux-source-6.1

@@ -431,6 +431,7 @@ static void tick(struct daqsd *d)
 	if (d->collecting)
 		decide(d);
 	d->ticks++;
+	(void)sd_event_now(d->ev, CLOCK_MONOTONIC, &d->last_tick_us);
 	d->collecting = true;
 	d->awaiting = 0;
 	for (i = 0; i < d->n_vms; i++)
@@ -461,6 +462,27 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
 	(void)sd_event_source_set_time(s, d->next_tick_us);
 	(void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 	return 0;
+}
+
+void daqsd_pull_tick(struct daqsd *d)
+{
+	uint64_t now, half = d->cfg->tick_ms * 500ULL;
+
+	(void)sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
+	/*
+	 * Not while a tick collects (its decision takes the new sample), and
+	 * at most one pulled tick per half tick: a guest that reconnects in a
+	 * loop cannot make the others' ticks shorter than that.
+	 */
+	if (d->collecting || now < d->last_tick_us + half ||
+	    d->next_tick_us <= now)
+		return;
+	daqsd_log(LOG_DEBUG, "tick pulled forward by %llu ms: a VM became controllable",
+		  (unsigned long long)((d->next_tick_us - now) / 1000U));
+	/* on_tick() puts the grid a period after now */
+	d->next_tick_us = now;
+	(void)sd_event_source_set_time(d->tick, now);
+	(void)sd_event_source_set_enabled(d->tick, SD_EVENT_ONESHOT);
 }
 
 static void restart_tick(struct daqsd *d)
@@ -696,6 +718,7 @@ static int setup(struct daqsd *d, char *err, size_t errlen)
 	    daqsd_control_open(d, d->cfg->control_socket, err, errlen))
 		return -1;
 	(void)sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
+	d->start_ms = now / 1000U;
 	d->next_tick_us = now + d->cfg->tick_ms * 1000ULL;
 	r = sd_event_add_time(d->ev, &d->tick, CLOCK_MONOTONIC, d->next_tick_us,
 			      1000, on_tick, d);

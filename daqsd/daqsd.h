@@ -78,6 +78,7 @@ struct daqsd_vm {
 	uint64_t rx_budget;		/* bytes left to read this tick */
 	bool throttled;			/* budget spent: reading waits */
 	bool in_round;			/* the tick waits for its answer */
+	bool pulled;			/* this connection pulled a tick */
 	uint64_t throttles;
 	uint64_t rx_bytes;
 
@@ -126,8 +127,10 @@ struct daqsd {
 	uint64_t *limits;
 	size_t cap_in;
 
+	uint64_t start_ms;		/* when the loop was set up */
 	sd_event_source *tick;
 	uint64_t next_tick_us;
+	uint64_t last_tick_us;		/* when the last tick began */
 	uint64_t ticks;
 	sd_event_source *collect;	/* a tick's answers are all in, or late */
 	size_t awaiting;		/* answers the tick still waits for */
@@ -161,6 +164,12 @@ struct daqsd_vm *daqsd_add_vm(struct daqsd *d, enum daqsd_vm_source source,
 void daqsd_remove_vm(struct daqsd *d, struct daqsd_vm *vm, const char *why);
 /* a VM's answer to the tick's GET came, failed or was lost */
 void daqsd_round_answered(struct daqsd *d);
+/*
+ * A VM has just become controllable (its first sample on a connection):
+ * the next tick now rather than on the grid, if none is under way and the
+ * last one began at least half a tick ago.
+ */
+void daqsd_pull_tick(struct daqsd *d);
 
 /* daqsd_vm.c */
 struct daqsd_vm *daqsd_vm_new(struct daqsd *d, enum daqsd_vm_source source,

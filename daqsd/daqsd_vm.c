@@ -23,6 +23,13 @@ static void vm_arm(struct daqsd_vm *vm);
 /* the tick's answer came (or will not): one fewer to wait for */
 static void vm_round(struct daqsd_vm *vm)
 {
+	/* the first sample of a connection: control need not wait for the
+	 * grid (a restarted daqsd, a restarted agent) */
+	if (!vm->pulled && daqsd_sess_controllable(&vm->sess) &&
+	    vm->sess.seen.valid) {
+		vm->pulled = true;
+		daqsd_pull_tick(vm->d);
+	}
 	if (vm->in_round && !daqsd_sess_awaiting(&vm->sess)) {
 		vm->in_round = false;
 		daqsd_round_answered(vm->d);
@@ -189,10 +196,13 @@ static void vm_connect(struct daqsd_vm *vm)
 		goto fail;
 	}
 	vm->fd = fd;
+	vm->pulled = false;
 	vm->connect_errno = 0;
 	vm->rx_budget = DAQSD_READ_BUDGET;
 	vm->throttled = false;
-	daqsd_log(LOG_DEBUG, "vm %s: connected to %s", vm->sess.name, vm->path);
+	daqsd_log(LOG_DEBUG, "vm %s: connected to %s %llu ms after daqsd started",
+		  vm->sess.name, vm->path,
+		  (unsigned long long)(now - vm->d->start_ms));
 	daqsd_sess_connected(&vm->sess, now);
 	if (vm_flush(vm))
 		vm_update_io(vm);

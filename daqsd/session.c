@@ -42,6 +42,16 @@ static void vslog(struct daqsd_sess *s, int prio, const char *fmt, va_list ap)
 	s->log(s->log_ctx, prio, msg);
 }
 
+__attribute__((format(printf, 3, 4)))
+static void vslog_args(struct daqsd_sess *s, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vslog(s, prio, fmt, ap);
+	va_end(ap);
+}
+
 /* one line of a kind per DAQSD_LOG_INTERVAL_MS; says how many it held */
 __attribute__((format(printf, 5, 6)))
 static void slog(struct daqsd_sess *s, enum log_key key, uint64_t now,
@@ -233,10 +243,29 @@ static void forget_stream(struct daqsd_sess *s)
 	s->set_acked = false;
 	s->set_retry_ms = 0;
 	s->force_set = false;
+	s->probed = false;
+	s->get_probe = false;
 	s->version = 0;
 	s->peer[0] = '\0';
 	s->dev = DAQSD_DEV_UNKNOWN;
 	s->dev_name[0] = '\0';
+}
+
+/* -v: the steps of a connection, in ms since it was made */
+__attribute__((format(printf, 3, 4)))
+static void dbg(struct daqsd_sess *s, uint64_t now, const char *fmt, ...)
+{
+	char msg[160];
+	va_list ap;
+
+	if (!s->log || !s->dbg_left)
+		return;
+	s->dbg_left--;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vslog_args(s, LOG_DEBUG, "+%llu ms after connect: %s",
+		   (unsigned long long)(now - s->connected_ms), msg);
 }
 
 static uint32_t next_seq(struct daqsd_sess *s)
@@ -281,6 +310,7 @@ static bool queue(struct daqsd_sess *s, uint64_t now, uint8_t type,
 	s->q[s->nq].type = type;
 	s->q[s->nq].sent_ms = now;
 	s->q[s->nq].rate_bps = rate_bps;
+	s->q[s->nq].probe = false;
 	s->nq++;
 	if (!s->waiting_since_ms)
 		s->waiting_since_ms = now ? now : 1;
@@ -312,6 +342,8 @@ void daqsd_sess_connected(struct daqsd_sess *s, uint64_t now_ms)
 	daqs_ch_put_u32(&bld, DAQS_CH_A_VERSION_MAX, DAQS_CH_VERSION);
 	daqs_ch_put_string(&bld, DAQS_CH_A_PEER_NAME, peer);
 	queue(s, now_ms, DAQS_CH_T_HELLO, s->hello_seq, 0);
+	s->dbg_left = DAQSD_DBG_STEPS;
+	dbg(s, now_ms, "HELLO seq %u queued", s->hello_seq);
 }
 
 void daqsd_sess_lost(struct daqsd_sess *s, uint64_t now_ms, const char *why)
@@ -397,6 +429,7 @@ static bool send_get(struct daqsd_sess *s, uint64_t now)
 		return false;
 	s->n.gets++;
 	s->last_get_ms = now;
+	dbg(s, now, "GET seq %u queued", seq);
 	return true;
 }
 
@@ -428,6 +461,23 @@ static void maybe_set(struct daqsd_sess *s, uint64_t now,
 	s->pushed_bps = p->limit_bps;
 	s->pushed_ms = now;
 	s->force_set = false;
+	dbg(s, now, "SET seq %u queued: %llu bit/s, lease %u ms", seq,
+	    (unsigned long long)p->limit_bps, p->lease_ms);
+	/*
+	 * The first SET of a connection (daqsd or the agent restarted) is
+	 * followed by a GET that reads back the limit and lease in force,
+	 * so control is seen resumed now rather than a tick later. The
+	 * agent answers in order, so it reads them after applying the SET.
+	 * Its counters only move the reference the next tick's rate starts
+	 * from: that rate is then measured under the new limit alone, and
+	 * the probe itself (measured under the old one) is no sample.
+	 */
+	if (!s->probed && s->nq < DAQSD_INFLIGHT_MAX &&
+	    count_type(s, DAQS_CH_T_GET) < DAQSD_GETS_INFLIGHT_MAX &&
+	    send_get(s, now)) {
+		s->probed = true;
+		s->q[s->nq - 1].probe = true;
+	}
 }
 
 bool daqsd_sess_ask(struct daqsd_sess *s, uint64_t now_ms)
@@ -437,6 +487,13 @@ bool daqsd_sess_ask(struct daqsd_sess *s, uint64_t now_ms)
 	if (s->state != DAQSD_SESS_READY)
 		return false;
 	if (!s->module && now_ms < s->last_get_ms + DAQSD_NOMODULE_POLL_MS)
+		return false;
+	/*
+	 * Its last GET went less than half a tick ago (the handshake's, and
+	 * daqsd pulled this tick forward): the sample it gave is this tick's,
+	 * as a sample a few ms later would make a rate of noise.
+	 */
+	if (s->last_get_ms && now_ms < s->last_get_ms + s->tick_ms / 2)
 		return false;
 	if (count_type(s, DAQS_CH_T_GET) >= DAQSD_GETS_INFLIGHT_MAX ||
 	    s->nq >= DAQSD_INFLIGHT_MAX)
@@ -567,6 +624,10 @@ static void take_binding(struct daqsd_sess *s, const struct daqsd_seen *v,
 		s->rate.have = false;	/* another binding: counters unrelated */
 	s->seen = *v;
 	s->seen_ms = now;
+	dbg(s, now, "GET answered: in force %llu bit/s (set %llu), lease %s",
+	    (unsigned long long)v->rate_bps, (unsigned long long)v->set_rate_bps,
+	    !v->has_lease_state ? "?" : v->lease_state == DAQS_LEASE_ACTIVE ?
+	    "active" : v->lease_state == DAQS_LEASE_EXPIRED ? "expired" : "none");
 	if (s->dev == DAQSD_DEV_LEARNED || s->dev == DAQSD_DEV_AGENT ||
 	    s->dev == DAQSD_DEV_CONFIG)
 		set_dev_name(s, v);
@@ -577,7 +638,10 @@ static void take_binding(struct daqsd_sess *s, const struct daqsd_seen *v,
 			max_dt = 500;
 		res = daqsd_rate_update(&s->rate, v->ts_ns, v->wire_bytes,
 					max_dt * 1000000ULL, &rate);
-		s->n.samples++;
+		if (s->get_probe)
+			res = DAQSD_RATE_SHORT;	/* a new reference, no sample */
+		else
+			s->n.samples++;
 		if (res != DAQSD_RATE_SHORT) {
 			s->fresh = true;
 			s->rate_known = res == DAQSD_RATE_OK;
@@ -704,6 +768,7 @@ static enum daqsd_sess_action hello_reply(struct daqsd_sess *s,
 	}
 	s->state = DAQSD_SESS_READY;
 	s->n.hellos++;
+	dbg(s, now, "HELLO answered");
 	slog(s, LK_CONNECT, now, LOG_INFO,
 	     "connected: %s, protocol %u, device %s%s",
 	     s->peer[0] ? s->peer : "an agent without a name", s->version,
@@ -946,14 +1011,17 @@ static enum daqsd_sess_action handle_frame(struct daqsd_sess *s,
 			return DAQSD_SESS_OK;
 		return hello_reply(s, tb, now);
 	case DAQS_CH_T_GET:
+		s->get_probe = s->q[0].probe;
 		if (!more)
 			pop(s, 1);
 		get_reply(s, f, now);
+		s->get_probe = false;
 		return DAQSD_SESS_OK;
 	case DAQS_CH_T_SET:
 		s->set_acked = true;
 		s->acked_bps = s->q[0].rate_bps;
 		s->acked_ms = s->q[0].sent_ms;
+		dbg(s, now, "SET seq %u acknowledged", f->seq);
 		pop(s, 1);
 		return DAQSD_SESS_OK;
 	default:

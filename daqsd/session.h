@@ -25,6 +25,11 @@
  * before the GET of the same tick would make the next sample mix the old
  * and the new limit, and the allocator would take a VM held to its new
  * limit for one that wants more.
+ * The first SET of a connection is followed at once by a GET (a probe)
+ * that reads back the limit and lease in force: its counters only move the
+ * reference of the next rate, which is then measured under the new limit
+ * alone. A GET asked less than half a tick after the last one is not sent:
+ * the last one's sample is the tick's.
  * The agent answers requests in order, so a reply to seq k means that the
  * requests before k will never be answered: they are counted as lost.
  *
@@ -72,6 +77,8 @@
  * every tick, and the datapath holds a rate within 1% anyway.
  */
 #define DAQSD_PUSH_DEADBAND 200U
+/* -v: the first this many steps of a connection, timed */
+#define DAQSD_DBG_STEPS 12U
 /* one message of a kind per VM per this long */
 #define DAQSD_LOG_INTERVAL_MS 1000U
 
@@ -172,6 +179,7 @@ struct daqsd_inflight {
 	uint8_t type;		/* DAQS_CH_T_* */
 	uint64_t sent_ms;
 	uint64_t rate_bps;	/* SET: what it asked for */
+	bool probe;		/* GET: a probe (see session.c), no sample */
 };
 
 /* how the session reports; prio is a syslog level (LOG_ERR ...) */
@@ -241,7 +249,10 @@ struct daqsd_sess {
 	uint64_t acked_ms;
 	uint64_t set_retry_ms;		/* after a refusal, not before */
 	bool force_set;			/* the guest's limit is not ours */
+	bool probed;			/* the first SET's probe GET was sent */
+	bool get_probe;			/* the GET being answered is one */
 
+	unsigned int dbg_left;		/* -v lines left on this connection */
 	struct daqsd_sess_counters n;
 	struct {
 		uint64_t last_ms;

@@ -411,6 +411,56 @@ static void test_push_and_renew(void **state)
 	expect_nothing(x);
 }
 
+/*
+ * daqsd restarted: the handshake's sample is the tick's (no second GET a
+ * few ms later), and the first SET is read back by a probe GET whose
+ * counters are no sample but the start of the next rate.
+ */
+static void test_first_set_probe(void **state)
+{
+	struct fix *x = *state;
+	struct daqsd_push p = { .limit_bps = 60 * MBIT, .fallback_bps = 40 * MBIT,
+				.lease_ms = 500 };
+	struct binding b = { SEC_NS, 0, 40 * MBIT, DAQS_LEASE_EXPIRED, NULL };
+	struct sent s;
+	uint64_t rate = 0;
+	uint32_t get = ready(x, "eth0");
+
+	x->now += 3;
+	daqs_ch_begin(&bld, DAQS_CH_T_GET, DAQS_CH_F_REPLY, get);
+	put_binding(&b);
+	assert_int_equal(feed(x), DAQSD_SESS_OK);
+	assert_true(daqsd_sess_controllable(&x->s));
+	assert_int_equal(daqsd_sess_in_force(&x->s), 40 * MBIT);
+	/* a tick pulled forward right after it: no GET */
+	x->now += 1;
+	assert_false(daqsd_sess_ask(&x->s, x->now));
+	expect_nothing(x);
+	assert_false(daqsd_sess_take_sample(&x->s, &rate));
+	daqsd_sess_push(&x->s, x->now, &p);
+	expect_sent(x, DAQS_CH_T_SET, &s);
+	assert_int_equal(daqs_ch_get_u64(&s.btb[DAQS_A_RATE_BPS]), 60 * MBIT);
+	empty_reply(x, DAQS_CH_T_SET, s.f.seq);
+	expect_sent(x, DAQS_CH_T_GET, &s);
+	get_reply(x, s.f.seq, SEC_NS + 2000000, 1000, 60 * MBIT);
+	assert_int_equal(daqsd_sess_in_force(&x->s), 60 * MBIT);
+	assert_int_equal(x->s.seen.lease_state, DAQS_LEASE_ACTIVE);
+	assert_false(daqsd_sess_take_sample(&x->s, &rate));
+	assert_int_equal(x->s.n.samples, 1);
+	/* the next tick's rate starts at the probe: all under 60 Mbit/s */
+	x->now += 100;
+	assert_true(daqsd_sess_ask(&x->s, x->now));
+	expect_sent(x, DAQS_CH_T_GET, &s);
+	get_reply(x, s.f.seq, SEC_NS + 102000000, 1000 + 750000, 60 * MBIT);
+	assert_true(daqsd_sess_take_sample(&x->s, &rate));
+	assert_int_equal(rate, 60 * MBIT);
+	/* later SETs have no probe */
+	p.limit_bps = 70 * MBIT;
+	daqsd_sess_push(&x->s, x->now, &p);
+	expect_sent(x, DAQS_CH_T_SET, &s);
+	expect_nothing(x);
+}
+
 static void test_refused_set(void **state)
 {
 	struct fix *x = *state;
@@ -800,6 +850,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_module_absent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incompatible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_set_probe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_bounded, setup, teardown),
 	};
 

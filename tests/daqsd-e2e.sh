@@ -31,18 +31,11 @@ done
 t_start=$SECONDS
 kv=$("$top/tests/qemu/kernel.sh" "$series")
 build=$top/build/daqsd-e2e-$kv
-mkdir -p "$build/tree"
-
-# --- build (as tests/agent-e2e.sh does) -------------------------------------------
-(cd "$top" && git ls-files -z Kbuild kmod uapi | xargs -0 cp --parents -t "$build/tree")
-cp "$top"/kmod/*.[ch] "$build/tree/kmod/"
-make -s -C "/lib/modules/$kv/build" M="$build/tree" modules >"$build/module.log" 2>&1 ||
-	{ cat "$build/module.log"; echo "0 passed, 1 failed"; exit 1; }
-make -s -C "$top/daqsd" >"$build/userspace.log" 2>&1 ||
-	{ cat "$build/userspace.log"; echo "0 passed, 1 failed"; exit 1; }
+# shellcheck source=lib/guest-build.sh
+. "$top/tests/lib/guest-build.sh"
+guest_build "$top" "$kv" "$build"
 for t in chdrive fakevm; do
-	gcc -std=c11 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -I"$top/uapi" -I"$top/daqsd" \
-		-o "$build/$t" "$top/tests/tools/$t.c" "$top/daqsd/channel.c" "$top/daqsd/units.c"
+	guest_build_tool "$top" "$build" "$t" "$top/daqsd/channel.c" "$top/daqsd/units.c"
 done
 daqsd=$top/daqsd/build/daqsd daqsctl=$top/daqsd/build/daqsctl
 chdrive=$build/chdrive fakevm=$build/fakevm

@@ -3,7 +3,9 @@
  * daqs: count and token-bucket-limit a network device's transmit traffic,
  * controlled over the generic netlink family "daqs".
  */
+#include <linux/jump_label.h>
 #include <linux/module.h>
+#include <linux/netfilter.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <net/genetlink.h>
@@ -49,10 +51,34 @@ static struct notifier_block daqs_netdev_notifier = {
 	.notifier_call = daqs_netdev_event,
 };
 
+/*
+ * Hold the static keys that switch the egress hooks on for as long as the
+ * module is loaded. Otherwise every attach and detach of the only egress
+ * hook in the system patches __dev_queue_xmit() while other CPUs run it:
+ * safe on hardware, but costly (text_poke_bp), and under QEMU TCG we saw
+ * a stale int3 from it oops the guest during SET/DEL under traffic.
+ */
+static void daqs_egress_keys_get(void)
+{
+	net_inc_egress_queue();
+#ifdef CONFIG_JUMP_LABEL
+	static_key_slow_inc(&nf_hooks_needed[NFPROTO_NETDEV][NF_NETDEV_EGRESS]);
+#endif
+}
+
+static void daqs_egress_keys_put(void)
+{
+#ifdef CONFIG_JUMP_LABEL
+	static_key_slow_dec(&nf_hooks_needed[NFPROTO_NETDEV][NF_NETDEV_EGRESS]);
+#endif
+	net_dec_egress_queue();
+}
+
 static int __init daqs_mod_init(void)
 {
 	int err;
 
+	daqs_egress_keys_get();
 	err = register_pernet_subsys(&daqs_net_ops);
 	if (err)
 		goto err_pernet;
@@ -70,6 +96,7 @@ err_genetlink:
 err_notifier:
 	unregister_pernet_subsys(&daqs_net_ops);
 err_pernet:
+	daqs_egress_keys_put();
 	return err;
 }
 
@@ -79,6 +106,7 @@ static void __exit daqs_mod_exit(void)
 	daqs_genetlink_uninit();
 	unregister_pernet_subsys(&daqs_net_ops);
 	unregister_netdevice_notifier(&daqs_netdev_notifier);
+	daqs_egress_keys_put();
 	pr_info("daqs unloaded\n");
 }
 

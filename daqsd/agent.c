@@ -26,6 +26,8 @@
 #endif
 
 static volatile sig_atomic_t stop_signal;
+/* the port's SIGIO: its host came or went, or data came */
+static volatile sig_atomic_t port_signal;
 
 uint64_t agent_now_ms(void)
 {
@@ -81,6 +83,12 @@ void agent_log_limited(unsigned int key, const char *fmt, ...)
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+}
+
+static void on_sigio(int sig)
+{
+	(void)sig;
+	port_signal = 1;
 }
 
 static void usage(FILE *f)
@@ -220,17 +228,25 @@ static int timeout_to(uint64_t now, uint64_t at, int timeout)
 	return timeout < 0 || t < timeout ? t : timeout;
 }
 
+/*
+ * unblocked: the mask while waiting with no host (SIGIO comes through);
+ * with a host, SIGIO stays blocked: its data wakes the poll anyway.
+ */
 static void loop(struct agent *a, const sigset_t *unblocked)
 {
+	sigset_t with_host = *unblocked;
 	struct pollfd pfd[2];
 	struct timespec ts;
 	uint64_t now;
 	int timeout, n, port_i;
 
+	sigaddset(&with_host, SIGIO);
 	while (!stop_signal) {
 		now = agent_now_ms();
-		if (!a->connected && now >= a->retry_at_ms)
+		if (!a->connected && (port_signal || now >= a->retry_at_ms)) {
+			port_signal = 0;
 			agent_port_retry(a);
+		}
 
 		timeout = -1;
 		if (!a->connected)
@@ -255,7 +271,8 @@ static void loop(struct agent *a, const sigset_t *unblocked)
 		}
 		ts.tv_sec = timeout / 1000;
 		ts.tv_nsec = (long)(timeout % 1000) * 1000000L;
-		if (ppoll(pfd, (nfds_t)n, timeout < 0 ? NULL : &ts, unblocked) < 0) {
+		if (ppoll(pfd, (nfds_t)n, timeout < 0 ? NULL : &ts,
+			  a->connected ? &with_host : unblocked) < 0) {
 			if (errno == EINTR)
 				continue;
 			agent_log("poll: %s", strerror(errno));
@@ -334,13 +351,17 @@ int main(int argc, char **argv)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGIO);
 	sigprocmask(SIG_BLOCK, &block, &unblocked);
 	sigdelset(&unblocked, SIGTERM);
 	sigdelset(&unblocked, SIGINT);
 	sigdelset(&unblocked, SIGHUP);
+	sigdelset(&unblocked, SIGIO);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_sigio;
+	sigaction(SIGIO, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 

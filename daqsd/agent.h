@@ -38,6 +38,9 @@
  * so a restarted daqsd is heard within one tick */
 #define AGENT_BACKOFF_MIN_MS 10U
 #define AGENT_BACKOFF_MAX_MS 100U
+/* bytes in a port whose host is away are the next host's if it shows up
+ * within this long (they can overtake its "port open"), else stale */
+#define AGENT_STALE_MS 250U
 /* at most one ERROR about skipped bytes per this long */
 #define AGENT_GARBAGE_REPORT_MS 1000U
 
@@ -86,6 +89,7 @@ struct agent {
 	bool connected;
 	unsigned int backoff_ms;
 	uint64_t retry_at_ms;	/* while !connected */
+	uint64_t stale_since_ms; /* bytes wait in a port with no host */
 	uint64_t last_rx_ms;
 	struct daqs_ch_decoder dec;
 	/* read from the port, not yet through the decoder: a request is taken

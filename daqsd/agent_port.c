@@ -5,10 +5,20 @@
  *
  * A virtio-serial port whose host side is closed reads as end of file and
  * polls as POLLHUP, at once and for as long as the host is away (there is
- * nothing to wait for). So a lost host is not polled for: we look again
- * after a backoff, with a zero-timeout poll, until POLLHUP clears. The
- * device stays open meanwhile, so no file has to be opened after the
- * sandbox is in place. A unix socket is closed and connected again.
+ * nothing to wait for). So a lost host is not polled for. The port is put
+ * in O_ASYNC mode instead: virtio_console sends SIGIO when the host's side
+ * opens or closes and when data comes, and the main loop looks again at
+ * once (with a zero-timeout poll, until POLLHUP clears), besides a backoff
+ * timer in case a signal is lost. The device stays open meanwhile, so no
+ * file has to be opened after the sandbox is in place. A unix socket is
+ * closed and connected again.
+ *
+ * Bytes that come while the port says the host is away are kept for a
+ * while: data can overtake the host's "port open", a control message the
+ * guest handles in a workqueue, and then they are the connecting host's
+ * first request. Bytes still there AGENT_STALE_MS later, the host still
+ * away, are of a host that came and went before we read them: they are
+ * dropped, not answered to the next host (whose seqs they could match).
  */
 #include "agent.h"
 
@@ -104,21 +114,29 @@ static void forget_io(struct agent *a)
 static void connected(struct agent *a)
 {
 	a->connected = true;
+	a->stale_since_ms = 0;
 	a->last_rx_ms = agent_now_ms();
 	forget_io(a);
 }
 
-/* a virtio-serial port polls POLLHUP for as long as its host side is closed */
-static bool host_there(int fd)
+/* a virtio-serial port polls POLLHUP for as long as its host side is
+ * closed; *data: bytes are waiting all the same */
+static bool host_there(int fd, bool *data)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
-	return poll(&pfd, 1, 0) >= 0 && !(pfd.revents & (POLLHUP | POLLERR));
+	if (poll(&pfd, 1, 0) < 0) {
+		*data = false;
+		return false;
+	}
+	*data = pfd.revents & POLLIN;
+	return !(pfd.revents & (POLLHUP | POLLERR));
 }
 
 int agent_port_open(struct agent *a, char *err, size_t errlen)
 {
 	struct stat st;
+	bool data;
 	int fd;
 
 	if (stat(a->port_path, &st) < 0) {
@@ -140,9 +158,14 @@ int agent_port_open(struct agent *a, char *err, size_t errlen)
 		}
 		a->kind = AGENT_PORT_VPORT;
 		a->port_fd = fd;
+		/* SIGIO when the host comes or goes: no polling for it */
+		if (fcntl(fd, F_SETOWN, getpid()) < 0 ||
+		    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC) < 0)
+			agent_log("Unable to ask the port for SIGIO: %s; looking every %u ms",
+				  strerror(errno), AGENT_BACKOFF_MAX_MS);
 		/* no host on the other side yet: wait for it quietly, not
 		 * with a "host disconnected" for a host that never was */
-		if (!host_there(fd)) {
+		if (!host_there(fd, &data)) {
 			forget_io(a);
 			a->connected = false;
 			a->retry_at_ms = agent_now_ms() + a->backoff_ms;
@@ -180,12 +203,7 @@ void agent_port_lost(struct agent *a, const char *why)
 		a->backoff_ms = AGENT_BACKOFF_MAX_MS;
 }
 
-/*
- * The host is away, but the port may hold bytes of a host that came, wrote
- * and went while we were not looking (between two retries): they are not
- * the next host's requests, whose seqs they would answer. The port keeps
- * them until read, so read them now, and forget them.
- */
+/* bytes of a host that came and went: read and forget them */
 static void drain_stale(struct agent *a)
 {
 	uint8_t buf[4096];
@@ -205,7 +223,7 @@ static void drain_stale(struct agent *a)
 				  total);
 }
 
-/* called when retry_at_ms has come: is the host back? */
+/* called when retry_at_ms has come or SIGIO said so: is the host back? */
 bool agent_port_retry(struct agent *a)
 {
 	char err[AGENT_ERRLEN];
@@ -219,12 +237,21 @@ bool agent_port_retry(struct agent *a)
 			return true;
 		}
 	} else {
-		if (host_there(a->port_fd)) {
+		bool data;
+
+		if (host_there(a->port_fd, &data)) {
 			connected(a);
 			agent_log("host connected");
 			return true;
 		}
-		drain_stale(a);
+		if (!data) {
+			a->stale_since_ms = 0;
+		} else if (!a->stale_since_ms) {
+			a->stale_since_ms = agent_now_ms();
+		} else if (agent_now_ms() >= a->stale_since_ms + AGENT_STALE_MS) {
+			drain_stale(a);
+			a->stale_since_ms = 0;
+		}
 	}
 	a->retry_at_ms = agent_now_ms() + a->backoff_ms;
 	a->backoff_ms *= 2;

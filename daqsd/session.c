@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <syslog.h>
 
 /* a builder is 4 KiB: one for every session, as only one frame is built
@@ -331,6 +332,11 @@ void daqsd_sess_connected(struct daqsd_sess *s, uint64_t now_ms)
 	char peer[DAQS_CH_PEER_NAME_MAX];
 
 	forget_stream(s);
+	/* a random first seq: answers the agent still owes an earlier host
+	 * (bytes it wrote just before it went) match none of ours */
+	if (getrandom(&s->next_seq, sizeof(s->next_seq), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(s->next_seq))
+		s->next_seq ^= (uint32_t)now_ms * 2654435761U;
 	s->state = DAQSD_SESS_HELLO;
 	s->connected_ms = now_ms;
 	s->last_rx_ms = now_ms;

@@ -32,6 +32,10 @@
 
 #define DAQSCTL_ERRLEN 256
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 enum daqsctl_sel_type {
 	DAQSCTL_SEL_NONE,
 	DAQSCTL_SEL_DEV,	/* sent as DAQS_A_IFNAME */
@@ -175,5 +179,7 @@ void daqsctl_format_event(FILE *f, const struct daqs_binding_info *b,
 			  bool json);
 /* order of show: by name (eth2 before eth10), then MAC */
 int daqsctl_binding_cmp(const void *a, const void *b);
+/* s as a JSON string; bytes outside printable ASCII as \u00XX */
+void daqsctl_json_string(FILE *f, const char *s);
 
 #endif /* DAQSCTL_H */

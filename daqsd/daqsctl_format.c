@@ -25,8 +25,6 @@
 #include <stdarg.h>
 #include <string.h>
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 static const char *const state_names[] = {
 	[DAQS_STATE_ATTACHED] = "attached",
 	[DAQS_STATE_ABSENT] = "absent",
@@ -109,7 +107,7 @@ static void group(struct out *o)
 	o->new_group = true;
 }
 
-static void json_string(FILE *f, const char *s)
+void daqsctl_json_string(FILE *f, const char *s)
 {
 	const unsigned char *p;
 
@@ -130,7 +128,7 @@ static void key(struct out *o, const char *pretty, const char *json)
 {
 	sep(o);
 	if (o->json) {
-		json_string(o->f, json);
+		daqsctl_json_string(o->f, json);
 		fputc(':', o->f);
 	} else {
 		fprintf(o->f, "%s ", pretty);
@@ -143,7 +141,7 @@ static void put_str(struct out *o, const char *pretty, const char *json,
 {
 	key(o, pretty, json);
 	if (o->json)
-		json_string(o->f, v);
+		daqsctl_json_string(o->f, v);
 	else
 		fputs(v, o->f);
 }
@@ -167,7 +165,7 @@ static void put_enum(struct out *o, const char *pretty, const char *json,
 {
 	key(o, pretty, json);
 	if (name && o->json)
-		json_string(o->f, name);
+		daqsctl_json_string(o->f, name);
 	else if (name)
 		fputs(name, o->f);
 	else if (o->json)
@@ -176,17 +174,22 @@ static void put_enum(struct out *o, const char *pretty, const char *json,
 		fprintf(o->f, "unknown(%u)", v);
 }
 
-/* pretty: in the unit a user would type; JSON: the raw number */
+/* pretty: text, in the unit a user would type; JSON: the raw number */
+static void put_unit(struct out *o, const char *pretty, const char *json,
+		     uint64_t v, const char *text)
+{
+	if (o->json)
+		put_u64(o, pretty, json, v);
+	else
+		put_str(o, pretty, json, text);
+}
+
 static void put_rate(struct out *o, const char *pretty, const char *json,
 		     uint64_t bps)
 {
 	char buf[DAQS_FMT_LEN];
 
-	if (o->json)
-		put_u64(o, pretty, json, bps);
-	else
-		put_str(o, pretty, json,
-			daqs_format_rate(buf, sizeof(buf), bps));
+	put_unit(o, pretty, json, bps, daqs_format_rate(buf, sizeof(buf), bps));
 }
 
 static void put_size(struct out *o, const char *pretty, const char *json,
@@ -194,11 +197,8 @@ static void put_size(struct out *o, const char *pretty, const char *json,
 {
 	char buf[DAQS_FMT_LEN];
 
-	if (o->json)
-		put_u64(o, pretty, json, bytes);
-	else
-		put_str(o, pretty, json,
-			daqs_format_size(buf, sizeof(buf), bytes));
+	put_unit(o, pretty, json, bytes,
+		 daqs_format_size(buf, sizeof(buf), bytes));
 }
 
 static void put_time(struct out *o, const char *pretty, const char *json,
@@ -206,11 +206,8 @@ static void put_time(struct out *o, const char *pretty, const char *json,
 {
 	char buf[DAQS_FMT_LEN];
 
-	if (o->json)
-		put_u64(o, pretty, json, v);
-	else
-		put_str(o, pretty, json,
-			daqs_format_time(buf, sizeof(buf), v, unit_ns));
+	put_unit(o, pretty, json, v,
+		 daqs_format_time(buf, sizeof(buf), v, unit_ns));
 }
 
 #define HAS(a) DAQSCTL_HAS(b, DAQS_A_##a)
@@ -224,12 +221,8 @@ static void put_lease(struct out *o, const struct daqs_binding_info *b)
 		put_str(o, "lease", "lease_ms", "none");
 		return;
 	}
-	if (HAS(LEASE_MS)) {
-		if (o->json)
-			put_u64(o, "lease", "lease_ms", b->lease_ms);
-		else
-			put_time(o, "lease", "lease_ms", b->lease_ms, 1000000U);
-	}
+	if (HAS(LEASE_MS))
+		put_time(o, "lease", "lease_ms", b->lease_ms, 1000000U);
 	if (HAS(FALLBACK_BPS))
 		put_rate(o, "fallback", "fallback_bps", b->fallback_bps);
 	/* JSON keeps the order of the attributes in daqs.h */

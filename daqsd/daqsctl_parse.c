@@ -67,12 +67,17 @@ static int need_value(int argc, char **argv, int i, char *err, size_t errlen)
 	return DAQSCTL_PARSE_OK;
 }
 
+static int twice(const char *kw, char *err, size_t errlen)
+{
+	return fail(DAQSCTL_PARSE_USAGE, err, errlen,
+		    "'%s' given more than once", kw);
+}
+
 static int once(unsigned int *seen, unsigned int bit, const char *kw,
 		char *err, size_t errlen)
 {
 	if (*seen & bit)
-		return fail(DAQSCTL_PARSE_USAGE, err, errlen,
-			    "'%s' given more than once", kw);
+		return twice(kw, err, errlen);
 	*seen |= bit;
 	return DAQSCTL_PARSE_OK;
 }
@@ -94,8 +99,7 @@ static int parse_selector(int argc, char **argv, int *i,
 	if (ret)
 		return ret;
 	if (sel->type == (kw[0] == 'd' ? DAQSCTL_SEL_DEV : DAQSCTL_SEL_MAC))
-		return fail(DAQSCTL_PARSE_USAGE, err, errlen,
-			    "'%s' given more than once", kw);
+		return twice(kw, err, errlen);
 	if (sel->type != DAQSCTL_SEL_NONE)
 		return fail(DAQSCTL_PARSE_USAGE, err, errlen,
 			    "give only one of 'dev DEV' and 'mac MAC'");
@@ -131,36 +135,38 @@ static int unknown(const char *cmd, const char *arg, char *err, size_t errlen)
 		    "unknown argument '%s' for %s", arg, cmd);
 }
 
-int daqsctl_parse_show(int argc, char **argv, struct daqs_show_req *out,
-		       char *err, size_t errlen)
+/* a command whose only arguments are "dev DEV" or "mac MAC" */
+static int parse_selector_only(const char *cmd, int argc, char **argv,
+			       struct daqsctl_selector *sel, char *err,
+			       size_t errlen)
 {
 	int i = 1, ret;
 
-	memset(out, 0, sizeof(*out));
 	while (i < argc) {
-		ret = parse_selector(argc, argv, &i, &out->sel, err, errlen);
+		ret = parse_selector(argc, argv, &i, sel, err, errlen);
 		if (ret == 1)
-			return unknown("show", argv[i], err, errlen);
+			return unknown(cmd, argv[i], err, errlen);
 		if (ret)
 			return ret;
 	}
 	return DAQSCTL_PARSE_OK;
 }
 
+int daqsctl_parse_show(int argc, char **argv, struct daqs_show_req *out,
+		       char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	return parse_selector_only("show", argc, argv, &out->sel, err, errlen);
+}
+
 int daqsctl_parse_del(int argc, char **argv, struct daqs_del_req *out,
 		      char *err, size_t errlen)
 {
-	int i = 1, ret;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
-	while (i < argc) {
-		ret = parse_selector(argc, argv, &i, &out->sel, err, errlen);
-		if (ret == 1)
-			return unknown("del", argv[i], err, errlen);
-		if (ret)
-			return ret;
-	}
-	return need_selector("del", &out->sel, err, errlen);
+	ret = parse_selector_only("del", argc, argv, &out->sel, err, errlen);
+	return ret ? ret : need_selector("del", &out->sel, err, errlen);
 }
 
 int daqsctl_parse_monitor(int argc, char **argv, char *err, size_t errlen)
@@ -266,14 +272,67 @@ static int get_u32_time(const char *kw, const char *val, uint64_t unit_ns,
 	return 0;
 }
 
+/* the keywords of set that take a value, and the bit each sets in has */
+static const struct {
+	const char *kw;
+	unsigned int bit;
+} set_values[] = {
+	{ "rate", DAQS_SET_HAS_RATE },
+	{ "burst", DAQS_SET_HAS_BURST },
+	{ "mode", DAQS_SET_HAS_MODE },
+	{ "qlimit", DAQS_SET_HAS_QLIMIT },
+	{ "lease", DAQS_SET_HAS_LEASE },
+	{ "fallback", DAQS_SET_HAS_FALLBACK },
+};
+
+static unsigned int set_value_bit(const char *kw)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(set_values); i++)
+		if (!strcmp(set_values[i].kw, kw))
+			return set_values[i].bit;
+	return 0;
+}
+
+/* the value val of keyword kw, whose bit in out->has is bit */
+static int set_value(struct daqs_set_req *out, unsigned int bit,
+		     const char *kw, const char *val, char *err, size_t errlen)
+{
+	switch (bit) {
+	case DAQS_SET_HAS_RATE:
+		return get_rate(kw, val, &out->rate_bps, err, errlen);
+	case DAQS_SET_HAS_FALLBACK:
+		return get_rate(kw, val, &out->fallback_bps, err, errlen);
+	case DAQS_SET_HAS_BURST:
+		return get_u32_size(kw, val, &out->burst_bytes, err, errlen);
+	case DAQS_SET_HAS_MODE:
+		if (!strcmp(val, "shape"))
+			out->mode = DAQS_MODE_SHAPE;
+		else if (!strcmp(val, "police"))
+			out->mode = DAQS_MODE_POLICE;
+		else
+			return fail(DAQSCTL_PARSE_INVALID, err, errlen,
+				    "invalid mode '%s' (shape or police)", val);
+		return 0;
+	case DAQS_SET_HAS_QLIMIT:
+		return get_u32_time(kw, val, 1000ULL, "microseconds",
+				    &out->qlimit_us, err, errlen);
+	default:	/* DAQS_SET_HAS_LEASE */
+		return get_u32_time(kw, val, 1000000ULL, "milliseconds",
+				    &out->lease_ms, err, errlen);
+	}
+}
+
 int daqsctl_parse_set(int argc, char **argv, struct daqs_set_req *out,
 		      char *err, size_t errlen)
 {
 	int i = 1, ret;
+	unsigned int bit;
 
 	memset(out, 0, sizeof(*out));
 	while (i < argc) {
-		const char *kw = argv[i], *val;
+		const char *kw = argv[i];
 
 		ret = parse_selector(argc, argv, &i, &out->sel, err, errlen);
 		if (ret != 1) {
@@ -282,69 +341,24 @@ int daqsctl_parse_set(int argc, char **argv, struct daqs_set_req *out,
 			continue;
 		}
 		if (!strcmp(kw, "nocreate") || !strcmp(kw, "excl")) {
-			uint32_t flag = kw[0] == 'n' ? DAQS_SET_F_NOCREATE :
-						       DAQS_SET_F_EXCL;
-
-			if (out->set_flags & flag)
-				return fail(DAQSCTL_PARSE_USAGE, err, errlen,
-					    "'%s' given more than once", kw);
-			out->set_flags |= flag;
+			ret = once(&out->set_flags, kw[0] == 'n' ?
+				   DAQS_SET_F_NOCREATE : DAQS_SET_F_EXCL, kw,
+				   err, errlen);
+			if (ret)
+				return ret;
 			out->has |= DAQS_SET_HAS_FLAGS;
 			i++;
 			continue;
 		}
 
-		if (strcmp(kw, "rate") && strcmp(kw, "burst") &&
-		    strcmp(kw, "mode") && strcmp(kw, "qlimit") &&
-		    strcmp(kw, "lease") && strcmp(kw, "fallback"))
+		bit = set_value_bit(kw);
+		if (!bit)
 			return unknown("set", kw, err, errlen);
 		ret = need_value(argc, argv, i, err, errlen);
-		if (ret)
-			return ret;
-		val = argv[i + 1];
-
-		if (!strcmp(kw, "rate")) {
-			ret = once(&out->has, DAQS_SET_HAS_RATE, kw, err, errlen);
-			if (!ret)
-				ret = get_rate(kw, val, &out->rate_bps, err,
-					       errlen);
-		} else if (!strcmp(kw, "fallback")) {
-			ret = once(&out->has, DAQS_SET_HAS_FALLBACK, kw, err,
-				   errlen);
-			if (!ret)
-				ret = get_rate(kw, val, &out->fallback_bps, err,
-					       errlen);
-		} else if (!strcmp(kw, "burst")) {
-			ret = once(&out->has, DAQS_SET_HAS_BURST, kw, err,
-				   errlen);
-			if (!ret)
-				ret = get_u32_size(kw, val, &out->burst_bytes,
-						   err, errlen);
-		} else if (!strcmp(kw, "mode")) {
-			ret = once(&out->has, DAQS_SET_HAS_MODE, kw, err, errlen);
-			if (!ret && !strcmp(val, "shape"))
-				out->mode = DAQS_MODE_SHAPE;
-			else if (!ret && !strcmp(val, "police"))
-				out->mode = DAQS_MODE_POLICE;
-			else if (!ret)
-				ret = fail(DAQSCTL_PARSE_INVALID, err, errlen,
-					   "invalid mode '%s' (shape or police)",
-					   val);
-		} else if (!strcmp(kw, "qlimit")) {
-			ret = once(&out->has, DAQS_SET_HAS_QLIMIT, kw, err,
-				   errlen);
-			if (!ret)
-				ret = get_u32_time(kw, val, 1000ULL,
-						   "microseconds",
-						   &out->qlimit_us, err, errlen);
-		} else {
-			ret = once(&out->has, DAQS_SET_HAS_LEASE, kw, err,
-				   errlen);
-			if (!ret)
-				ret = get_u32_time(kw, val, 1000000ULL,
-						   "milliseconds",
-						   &out->lease_ms, err, errlen);
-		}
+		if (!ret)
+			ret = once(&out->has, bit, kw, err, errlen);
+		if (!ret)
+			ret = set_value(out, bit, kw, argv[i + 1], err, errlen);
 		if (ret)
 			return ret;
 		i += 2;
@@ -394,7 +408,7 @@ const char *daqsctl_usage(const char *cmd)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(usages) / sizeof(usages[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(usages); i++)
 		if (!strcmp(usages[i].cmd, cmd))
 			return usages[i].usage;
 	return "[-j] [-h] [-V] {show | set | del | monitor | vms | help} [ARGS]";

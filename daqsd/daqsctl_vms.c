@@ -103,24 +103,6 @@ static const struct field vm_fields[] = {
 	{ "last_error", "last-error", K_STR, 5 },
 };
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static void json_string(FILE *f, const char *s)
-{
-	const unsigned char *p;
-
-	fputc('"', f);
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 /* a word as is; anything with a space or a quote in double quotes */
 static void pretty_string(FILE *f, const char *s)
 {
@@ -163,7 +145,7 @@ static void json_value(FILE *f, const struct daqs_ctl_rec *r,
 	else if (fd && fd->kind == K_BOOL && (!strcmp(v, "yes") || !strcmp(v, "no")))
 		fputs(v[0] == 'y' ? "true" : "false", f);
 	else
-		json_string(f, v);
+		daqsctl_json_string(f, v);
 }
 
 /* every field, the unknown ones too (as strings) */
@@ -176,7 +158,7 @@ static void json_record(FILE *f, const struct daqs_ctl_rec *r,
 	for (i = 0; i < r->n; i++) {
 		if (i)
 			fputc(',', f);
-		json_string(f, r->f[i].key);
+		daqsctl_json_string(f, r->f[i].key);
 		fputc(':', f);
 		json_value(f, r, known(t, n, r->f[i].key), r->f[i].value);
 	}

@@ -53,6 +53,13 @@ static const struct field daemon_fields[] = {
 	{ "channel_dir", "channel-dir", K_STR, 0 },
 	{ "channel_dir_watched", "watched", K_BOOL, 0 },
 	{ "ticks", "ticks", K_NUM, 0 },
+	{ "tick_lat_timed", "ticks-timed", K_NUM, 0 },
+	{ "tick_lat_late", "ticks-late", K_NUM, 0 },
+	{ "tick_lat_window_ms", "tick-latency-window", K_MS, 0 },
+	{ "tick_lat_n", "tick-latency-n", K_NUM, 0 },
+	{ "tick_lat_p50_us", "tick-latency-p50-us", K_NUM, 0 },
+	{ "tick_lat_p99_us", "tick-latency-p99-us", K_NUM, 0 },
+	{ "tick_lat_max_us", "tick-latency-max-us", K_NUM, 0 },
 	{ "vms", "vms", K_NUM, 0 },
 };
 

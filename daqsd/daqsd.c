@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -28,6 +30,15 @@
 
 #define EXIT_CONFIG 2
 #define ERRLEN 512
+
+/* the clock itself, not the loop's: what a tick's latency is measured in */
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000U + (uint64_t)ts.tv_nsec / 1000U;
+}
 
 uint64_t daqsd_now_ms(struct daqsd *d)
 {
@@ -155,6 +166,10 @@ void daqsd_remove_vm(struct daqsd *d, struct daqsd_vm *vm, const char *why)
 	if (vm->in_round) {
 		vm->in_round = false;
 		daqsd_round_answered(d);
+	}
+	if (vm->set_left) {
+		vm->set_left = 0;
+		daqsd_tick_set_written(d, vm->set_tick);
 	}
 	daqsd_log(LOG_INFO, "vm %s: removed: %s", vm->sess.name, why);
 	daqsd_vm_free(vm);
@@ -335,6 +350,17 @@ static int grow_in(struct daqsd *d)
 	return 0;
 }
 
+/* the tick that began at lat_t0_us has sent its limits (late: or not all,
+ * and the next one begins) */
+static void tick_timed(struct daqsd *d, bool late)
+{
+	uint64_t now = mono_us();
+
+	daqsd_ticklat_add(&d->lat, now / 1000U, now - d->lat_t0_us);
+	if (late)
+		d->lat_late++;
+}
+
 /*
  * The tick's second half, when every GET of its first half is answered (or
  * the collect window is over): the samples to the allocator, the limits
@@ -344,11 +370,13 @@ static void decide(struct daqsd *d)
 {
 	uint64_t now = daqsd_now_ms(d), rate = 0;
 	struct daqsd_push push;
-	size_t i, n = d->n_vms, present = 0;
-	bool alloc_ok = false;
+	size_t i, n = d->n_vms, present = 0, queued = 0, unsent = 0;
+	bool alloc_ok = false, left;
 	int r;
 
 	d->collecting = false;
+	d->lat_open = false;
+	d->lat_tick = d->ticks;
 	d->awaiting = 0;
 	(void)sd_event_source_set_enabled(d->collect, SD_EVENT_OFF);
 	if (grow_in(d)) {
@@ -396,8 +424,24 @@ static void decide(struct daqsd *d)
 		push.limit_bps = vm->present ? vm->limit_bps : 0;
 		push.fallback_bps = vm->fallback_bps;
 		push.lease_ms = d->cfg->lease_ms;
-		daqsd_vm_push(vm, now, &push);
+		queued += daqsd_vm_push(vm, now, &push, &left);
+		unsent += left;
 		log_decision(d, vm, now, present);
+	}
+	/* the tick's latency: now, or when its last SET is written */
+	if (queued && !unsent)
+		tick_timed(d, false);
+	d->lat_unsent = unsent;
+	d->lat_open = queued && unsent;
+}
+
+void daqsd_tick_set_written(struct daqsd *d, uint64_t tick)
+{
+	if (!d->lat_open || tick != d->lat_tick || !d->lat_unsent)
+		return;
+	if (!--d->lat_unsent) {
+		d->lat_open = false;
+		tick_timed(d, false);
 	}
 }
 
@@ -430,6 +474,12 @@ static void tick(struct daqsd *d)
 	/* the last tick's answers never all came: decide without them */
 	if (d->collecting)
 		decide(d);
+	/* its SETs are not all written: timed as this long, counted late */
+	if (d->lat_open) {
+		d->lat_open = false;
+		tick_timed(d, true);
+	}
+	d->lat_t0_us = mono_us();
 	d->ticks++;
 	(void)sd_event_now(d->ev, CLOCK_MONOTONIC, &d->last_tick_us);
 	d->collecting = true;
@@ -691,6 +741,27 @@ static int parse_args(int argc, char **argv, struct daqsd *d, bool *test)
 	return 0;
 }
 
+/*
+ * A socket per VM: a thousand VMs need more than the usual soft limit of
+ * 1024 files. The hard limit is ours to take (daqsd.service sets both, as
+ * its system call filter refuses setrlimit()).
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t cur;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
+		return;
+	cur = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		daqsd_log(LOG_WARNING,
+			  "Unable to raise the open files limit from %llu to %llu: %s; fewer than %llu VMs can connect",
+			  (unsigned long long)cur, (unsigned long long)rl.rlim_max,
+			  strerror(errno), (unsigned long long)cur);
+}
+
 static int setup(struct daqsd *d, char *err, size_t errlen)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
@@ -793,6 +864,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	set_policy(&d);
+	raise_nofile();
 	if (setup(&d, err, sizeof(err))) {
 		daqsd_log(LOG_ERR, "%s", err);
 		teardown(&d);

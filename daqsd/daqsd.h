@@ -30,6 +30,7 @@
 #include "alloc.h"
 #include "config.h"
 #include "session.h"
+#include "ticklat.h"
 
 #define DAQSD_PROG "daqsd"
 
@@ -81,6 +82,9 @@ struct daqsd_vm {
 	bool pulled;			/* this connection pulled a tick */
 	uint64_t throttles;
 	uint64_t rx_bytes;
+	/* the tick latency: bytes up to the end of the last SET still to write */
+	size_t set_left;
+	uint64_t set_tick;		/* the tick that SET belongs to */
 
 	/* the allocator's view */
 	struct daqs_vm_alloc st;
@@ -137,6 +141,18 @@ struct daqsd {
 	bool collecting;
 	sd_event_source *housekeeping;
 
+	/*
+	 * The tick latency (ticklat.h): from a tick's start (its timer's
+	 * callback) until the last SET it queued is written to its socket.
+	 * Ticks that send no SET are not timed.
+	 */
+	uint64_t lat_t0_us;		/* CLOCK_MONOTONIC at the tick's start */
+	uint64_t lat_tick;		/* the tick being waited for */
+	size_t lat_unsent;		/* its SETs not all written yet */
+	bool lat_open;			/* lat_unsent is being counted down */
+	uint64_t lat_late;		/* not all written when the next began */
+	struct daqsd_ticklat lat;
+
 	/* discovery */
 	int ino_fd;
 	sd_event_source *ino_src;
@@ -170,6 +186,8 @@ void daqsd_round_answered(struct daqsd *d);
  * last one began at least half a tick ago.
  */
 void daqsd_pull_tick(struct daqsd *d);
+/* the last SET a VM queued in tick `tick` is written (or never will be) */
+void daqsd_tick_set_written(struct daqsd *d, uint64_t tick);
 
 /* daqsd_vm.c */
 struct daqsd_vm *daqsd_vm_new(struct daqsd *d, enum daqsd_vm_source source,
@@ -179,9 +197,13 @@ void daqsd_vm_free(struct daqsd_vm *vm);
 void daqsd_vm_configure(struct daqsd_vm *vm, const struct daqs_config *cfg);
 /* a tick's first half: a new read budget and a GET; true if awaited */
 bool daqsd_vm_ask(struct daqsd_vm *vm, uint64_t now_ms);
-/* its second half: the limit, if it must be sent */
-void daqsd_vm_push(struct daqsd_vm *vm, uint64_t now_ms,
-		   const struct daqsd_push *push);
+/*
+ * its second half: the limit, if it must be sent. True if a SET was
+ * queued; *unsent: it is not all written yet (daqsd_tick_set_written()
+ * comes when it is).
+ */
+bool daqsd_vm_push(struct daqsd_vm *vm, uint64_t now_ms,
+		   const struct daqsd_push *push, bool *unsent);
 /* connect now (at start, after discovery) */
 void daqsd_vm_start(struct daqsd_vm *vm);
 

@@ -146,6 +146,24 @@ static void format_vm(struct daqs_ctl_buf *b, const struct daqsd_vm *vm,
 	daqs_ctl_end(b);
 }
 
+/* how long the last ticks took to send their limits (ticklat.h) */
+static void format_ticklat(struct daqs_ctl_buf *b, const struct daqsd *d,
+			   uint64_t now)
+{
+	struct daqsd_ticklat_sum sum;
+
+	daqsd_ticklat_summary(&d->lat, now, DAQSD_TICKLAT_WINDOW_MS, &sum);
+	daqs_ctl_u64(b, "tick_lat_timed", d->lat.count);
+	daqs_ctl_u64(b, "tick_lat_late", d->lat_late);
+	daqs_ctl_u64(b, "tick_lat_window_ms", DAQSD_TICKLAT_WINDOW_MS);
+	daqs_ctl_u64(b, "tick_lat_n", sum.n);
+	if (!sum.n)
+		return;
+	daqs_ctl_u64(b, "tick_lat_p50_us", sum.p50_us);
+	daqs_ctl_u64(b, "tick_lat_p99_us", sum.p99_us);
+	daqs_ctl_u64(b, "tick_lat_max_us", sum.max_us);
+}
+
 static void format_status(struct daqsd *d, struct daqs_ctl_buf *b)
 {
 	const struct daqs_config *cfg = d->cfg;
@@ -167,6 +185,7 @@ static void format_status(struct daqsd *d, struct daqs_ctl_buf *b)
 	daqs_ctl_str(b, "channel_dir", cfg->channel_dir);
 	daqs_ctl_bool(b, "channel_dir_watched", d->watched_dir[0] != '\0');
 	daqs_ctl_u64(b, "ticks", d->ticks);
+	format_ticklat(b, d, now);
 	daqs_ctl_u64(b, "vms", d->n_vms);
 	daqs_ctl_end(b);
 	for (i = 0; i < d->n_vms; i++)

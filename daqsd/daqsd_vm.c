@@ -9,6 +9,7 @@
 #include "daqsd.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,16 @@
 #include <unistd.h>
 
 static void vm_arm(struct daqsd_vm *vm);
+
+/* n more bytes written (SIZE_MAX: the connection is gone) */
+static void vm_set_progress(struct daqsd_vm *vm, size_t n)
+{
+	if (!vm->set_left)
+		return;
+	vm->set_left = n >= vm->set_left ? 0 : vm->set_left - n;
+	if (!vm->set_left)
+		daqsd_tick_set_written(vm->d, vm->set_tick);
+}
 
 /* the tick's answer came (or will not): one fewer to wait for */
 static void vm_round(struct daqsd_vm *vm)
@@ -57,6 +68,7 @@ static void vm_disconnect(struct daqsd_vm *vm, const char *why,
 	uint64_t now = daqsd_now_ms(vm->d);
 
 	daqsd_sess_lost(&vm->sess, now, why);
+	vm_set_progress(vm, SIZE_MAX);	/* never written: not waited for */
 	vm->io = sd_event_source_disable_unref(vm->io);
 	if (vm->fd >= 0)
 		close(vm->fd);
@@ -102,6 +114,7 @@ static bool vm_flush(struct daqsd_vm *vm)
 		w = send(vm->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w > 0) {
 			daqsd_sess_written(&vm->sess, (size_t)w);
+			vm_set_progress(vm, (size_t)w);
 			continue;
 		}
 		if (w < 0 && errno == EINTR)
@@ -354,16 +367,33 @@ bool daqsd_vm_ask(struct daqsd_vm *vm, uint64_t now_ms)
 	return vm->in_round;
 }
 
-void daqsd_vm_push(struct daqsd_vm *vm, uint64_t now_ms,
-		   const struct daqsd_push *push)
+bool daqsd_vm_push(struct daqsd_vm *vm, uint64_t now_ms,
+		   const struct daqsd_push *push, bool *unsent)
 {
+	uint64_t sets = vm->sess.n.sets;
+	const uint8_t *p;
+	bool queued;
+
+	*unsent = false;
 	vm->in_round = false;
 	if (vm->fd < 0)
-		return;
+		return false;
 	daqsd_sess_push(&vm->sess, now_ms, push);
+	queued = vm->sess.n.sets != sets;
+	if (queued) {
+		/*
+		 * The SET is the last frame queued (but for the probe GET
+		 * that follows a connection's first SET, counted along):
+		 * it is written when everything pending now is.
+		 */
+		vm->set_left = daqsd_sess_pending(&vm->sess, &p);
+		vm->set_tick = vm->d->ticks;
+	}
 	if (vm_flush(vm))
 		vm_update_io(vm);
 	vm_arm(vm);
+	*unsent = queued && vm->set_left;
+	return queued;
 }
 
 void daqsd_vm_start(struct daqsd_vm *vm)

@@ -9,7 +9,7 @@ pkgs=(
 	qemu-system-x86 busybox-static iperf3 iproute2 ethtool
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libcmocka-dev
 	libinih-dev libsystemd-dev libkmod-dev valgrind groff-base
-	gnuplot-nox clang libclang-rt-14-dev libseccomp-dev
+	gnuplot-nox clang libclang-rt-14-dev libseccomp-dev linux-perf
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -85,14 +85,18 @@ measure() {
 	# shellcheck disable=SC2086
 	iperf3_client "$A" 198.51.100.2 "$t" "/tmp/$3.json" $args >/dev/null 2>&1
 	wait "$spid"
+	local w r s l
+	w=$(wire_rate "/tmp/$3.s" "$1")
 	case $1 in
 	tcp*)
-		echo "$(wire_rate "/tmp/$3.s" "$1") $(iperf3_retransmits "/tmp/$3.json")" \
-			"$(awk -v s="$(iperf3_sent_bytes "/tmp/$3.json")" 'BEGIN { printf "%.0f", s / 1448 }')" -
+		r=$(iperf3_retransmits "/tmp/$3.json")
+		s=$(iperf3_sent_bytes "/tmp/$3.json")
+		[ -n "$s" ] && s=$(awk -v s="$s" 'BEGIN { printf "%.0f", s / 1448 }')
+		echo "${w:-0} ${r:--} ${s:--} -"
 		;;
 	*)
-		echo "$(wire_rate "/tmp/$3.s" "$1") - -" \
-			"$(json_get "/tmp/$3.json" end.sum.lost_percent)"
+		l=$(json_get "/tmp/$3.json" end.sum.lost_percent)
+		echo "${w:-0} - - ${l:--}"
 		;;
 	esac
 }

@@ -4,7 +4,7 @@
  * a real daqsd, for tests/bench/cp.sh (issue 5, part 3).
  *
  *   cpload -n N -d DIR [-t TICK_MS] [-r CAPACITY_BPS] [-s SEED] [-w WARMUP_S]
- *          [-m MEASURE_S] [-T READY_TIMEOUT_S] [-p DAQSD_PID] [-C CTL_SOCKET]
+ *          [-m MEASURE_S] [-T READY_TIMEOUT_S] [-p DAQSD_PID] [-C CTL_SOCKET] [-v]
  *
  * Each guest i (1..N) listens where libvirt would put its channel,
  * DIR/domain-<i>-vm<i>/org.daqs.0 (daqsd finds them with inotify), and
@@ -27,11 +27,13 @@
  *     tick; a guest's second GET, or one 3/4 tick after the round's first,
  *     starts the next), the time from its first GET received to the last
  *     SET received by a guest of that round; rounds with no SET are not
- *     counted;
+ *     counted; g_backlog counts the GETs that found the guest's previous
+ *     one unread (cpload was behind: its rounds include that delay);
  *   - daqsd's own view of it, from its control socket (-C): the tick_lat_*
  *     fields of the daqsd record, and how many VMs it controls.
  * Then one line on stdout, "cpload key=value ...", and exit 0 (1 if not
- * every guest got a limit, 2 for a usage error). Progress goes to stderr.
+ * every guest got a limit, 2 for a usage error). Progress goes to stderr,
+ * and with -v one line per round.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -86,8 +88,8 @@ struct guest {
 
 struct round {
 	uint64_t id;		/* 0: free */
-	uint64_t first_get_ns, last_set_ns;
-	unsigned int sets;
+	uint64_t first_get_ns, last_get_ns, last_set_ns;
+	unsigned int gets, sets;
 };
 
 static struct guest *guests;
@@ -98,9 +100,10 @@ static uint64_t cur_round;
 static uint64_t win_start_ns, win_end_ns;	/* 0: not measuring */
 static uint32_t *lat_us;
 static size_t n_lat, cap_lat;
-static uint64_t bad_frames, overflows, drops;
+static uint64_t bad_frames, overflows, drops, backlog;
 static struct daqs_ch_builder bld;
 static volatile sig_atomic_t stop;
+static bool verbose;
 
 static void on_sig(int s)
 {
@@ -183,6 +186,11 @@ static void record_lat(uint64_t ns)
 
 static void round_close(struct round *r)
 {
+	if (verbose && r->id)
+		fprintf(stderr, "cpload: round %" PRIu64 " at %.3f s: %u GETs over %.3f ms, %u SETs, last %.3f ms after the first GET\n",
+			r->id, (double)(r->first_get_ns - start_ns) / 1e9, r->gets,
+			(double)(r->last_get_ns - r->first_get_ns) / 1e6, r->sets,
+			(double)(r->last_set_ns - r->first_get_ns) / 1e6);
 	if (r->id && r->sets && win_start_ns && r->first_get_ns >= win_start_ns &&
 	    (!win_end_ns || r->first_get_ns < win_end_ns))
 		record_lat(r->last_set_ns - r->first_get_ns);
@@ -193,15 +201,25 @@ static void round_get(struct guest *g, uint64_t t)
 {
 	struct round *r = &rounds[cur_round % ROUNDS];
 
-	if (!cur_round || g->round == cur_round ||
-	    t - r->first_get_ns > tick_ns * 3 / 4) {
+	/*
+	 * A guest's second GET in a round is the next tick's, unless it
+	 * comes less than a quarter tick after the round began: then both
+	 * waited in its socket while cpload was behind (counted).
+	 */
+	if (cur_round && g->round == cur_round &&
+	    t - r->first_get_ns <= tick_ns / 4)
+		backlog++;
+	else if (!cur_round || g->round == cur_round ||
+		 t - r->first_get_ns > tick_ns * 3 / 4) {
 		r = &rounds[++cur_round % ROUNDS];
 		round_close(r);
 		r->id = cur_round;
 		r->first_get_ns = t;
 		r->last_set_ns = t;
-		r->sets = 0;
+		r->gets = r->sets = 0;
 	}
+	r->last_get_ns = t;
+	r->gets++;
 	g->round = cur_round;
 }
 
@@ -638,7 +656,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: cpload -n N -d DIR [-t TICK_MS] [-r CAPACITY_BPS] [-s SEED]\n"
 		"              [-w WARMUP_S] [-m MEASURE_S] [-T READY_TIMEOUT_S]\n"
-		"              [-p DAQSD_PID] [-C CTL_SOCKET]\n");
+		"              [-p DAQSD_PID] [-C CTL_SOCKET] [-v]\n");
 }
 
 static bool num(const char *s, uint64_t *v)
@@ -665,10 +683,11 @@ int main(int argc, char **argv)
 	int c, ep, k, rc = 0;
 	double wall_s, cpu_pct = -1;
 
-	while ((c = getopt(argc, argv, "n:d:t:r:s:w:m:T:p:C:")) != -1) {
+	while ((c = getopt(argc, argv, "n:d:t:r:s:w:m:T:p:C:v")) != -1) {
 		uint64_t *dst = NULL;
 
 		switch (c) {
+		case 'v': verbose = true; continue;
 		case 'n': dst = &n; break;
 		case 'd': dir = optarg; continue;
 		case 't': dst = &tick_ms; break;
@@ -797,9 +816,9 @@ int main(int argc, char **argv)
 		       lat_us[n_lat - 1]);
 	else
 		printf(" g_p50_us=NA g_p99_us=NA g_max_us=NA");
-	printf(" g_rounds=%zu gets_per_s=%.0f sets_per_s=%.0f hellos=%" PRIu64
+	printf(" g_rounds=%zu g_backlog=%" PRIu64 " gets_per_s=%.0f sets_per_s=%.0f hellos=%" PRIu64
 	       " connects=%" PRIu64 " bad_frames=%" PRIu64 " overflows=%" PRIu64 "\n",
-	       n_lat, (double)(gets - gets0) / wall_s, (double)(sets - sets0) / wall_s,
+	       n_lat, backlog, (double)(gets - gets0) / wall_s, (double)(sets - sets0) / wall_s,
 	       hellos, connects, bad_frames, overflows);
 	fflush(stdout);
 	if (n_ready != n_guests)

@@ -29,7 +29,7 @@
 # shellcheck source=SCRIPTDIR/../e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-ROUNDS=3 SECONDS_RUN=1 SIZES="64 1500" PROFILE=1
+ROUNDS=3 SECONDS_RUN=2 SIZES="64 1500" PROFILE=1
 # BENCH_QUICK=1 (from the kernel command line): a smoke that numbers come out
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	ROUNDS=1 SECONDS_RUN=0.2 SIZES=64 PROFILE=0
@@ -47,6 +47,7 @@ ip link add veth0 type veth peer name veth1 netns pb
 ip link set veth0 up
 ip -n pb link set veth1 up
 check bench_pktgen_setup test -d "$PG"
+note "pktgen: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 
 pg() { echo "$2" >"$PG/$1"; }
 
@@ -105,10 +106,13 @@ setup() {
 	esac
 }
 
+# teardown DEV METHOD: only what setup made (every exec of tc or daqsctl
+# costs a few hundred ms under TCG)
 teardown() {
-	grep -q '^daqs ' /proc/modules && daqsctl del dev "$1" 2>/dev/null
-	tc qdisc del dev "$1" root 2>/dev/null
-	return 0
+	case $2 in
+	daqs-count | daqs-shape) daqsctl del dev "$1" ;;
+	tbf | htb | fq) tc qdisc del dev "$1" root ;;
+	esac
 }
 
 note "pktgen: $ROUNDS rounds of $SECONDS_RUN s per run; devices $DEVS; sizes $SIZES; threads $THREADS"
@@ -121,7 +125,7 @@ while [ $round -le "$ROUNDS" ]; do
 				for m in $METHODS; do
 					setup "$dev" "$m"
 					v=$(run "$dev" "$size" "$t")
-					teardown "$dev"
+					teardown "$dev" "$m"
 					note "csv pktgen $dev,$size,$t,$m,$round,$v"
 					runs=$((runs + 1))
 					[ "${v:-0}" -gt 0 ] || zero=$((zero + 1))
@@ -139,16 +143,17 @@ check_eq bench_pktgen_every_run_measured "0 of $runs without a rate" "$zero of $
 if [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
 	echo 0 >/proc/sys/kernel/kptr_restrict
 	echo -1 >/proc/sys/kernel/perf_event_paranoid
-	psec=$((SECONDS_RUN * 2))
 	for m in $METHODS; do
 		setup dummy0 "$m"
-		(SECONDS_RUN=$psec; run dummy0 64 1 >/tmp/prof-pps) &
+		# pktgen for 6 s; perf (slow to start under TCG) records 3 s of it
+		(SECONDS_RUN=6; run dummy0 64 1 >/tmp/prof-pps) &
 		rpid=$!
-		sleep 0.3
-		perf record -q -e cpu-clock -F 4999 -C 0 -o "/tmp/perf-$m.data" -- sleep "$((psec - 1))" \
+		sleep 1
+		perf record -q -e cpu-clock -F 4999 -C 0 -o "/tmp/perf-$m.data" -- sleep 3 \
 			>/dev/null 2>&1
 		wait "$rpid"
-		teardown dummy0
+		teardown dummy0 "$m"
+		note "csv profile $m,pps,$(cat /tmp/prof-pps)"
 		perf report -i "/tmp/perf-$m.data" --no-children --sort sym --stdio \
 			--percent-limit 0.7 2>/dev/null |
 			awk '$1 ~ /%$/ { p = $1; sub(/%/, "", p); $1 = ""; $2 = ""; s = $0; sub(/^ +/, "", s); print p "," s }' \

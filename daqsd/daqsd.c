@@ -785,7 +785,8 @@ static int setup(struct daqsd *d, char *err, size_t errlen)
 	}
 	/* WATCHDOG=1 at half of WatchdogSec=, from the loop itself */
 	(void)sd_event_set_watchdog(d->ev, true);
-	if (daqsd_discover_init(d, err, errlen) ||
+	if (daqsd_vm_loop_init(d, err, errlen) ||
+	    daqsd_discover_init(d, err, errlen) ||
 	    daqsd_control_open(d, d->cfg->control_socket, err, errlen))
 		return -1;
 	(void)sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
@@ -814,6 +815,7 @@ static void teardown(struct daqsd *d)
 	while (d->n_vms)
 		daqsd_remove_vm(d, d->vms[d->n_vms - 1], "daqsd stops");
 	free(d->vms);
+	daqsd_vm_loop_close(d);
 	free(d->in);
 	free(d->limits);
 	daqsd_control_close(d);
@@ -828,7 +830,8 @@ static void teardown(struct daqsd *d)
 
 int main(int argc, char **argv)
 {
-	struct daqsd d = { .ino_fd = -1, .ctl_fd = -1, .root_wd = -1 };
+	struct daqsd d = { .ino_fd = -1, .ctl_fd = -1, .root_wd = -1,
+			   .vm_ep = -1 };
 	char err[ERRLEN], a[DAQS_FMT_LEN];
 	bool test = false;
 	sigset_t block;

@@ -71,8 +71,9 @@ struct daqsd_vm {
 
 	/* the socket */
 	int fd;
-	sd_event_source *io;
+	uint32_t ep_events;		/* in d->vm_ep with these; 0: not */
 	sd_event_source *timer;
+	uint64_t timer_at_ms;		/* when it fires; 0: off */
 	uint64_t backoff_ms;
 	uint64_t retry_at_ms;		/* while not connected */
 	int connect_errno;		/* last logged failure */
@@ -170,6 +171,10 @@ struct daqsd {
 	unsigned int n_clients;
 
 	char status[256];		/* last STATUS= sent */
+
+	/* every VM's socket (daqsd_vm.c), one source of the loop */
+	int vm_ep;
+	sd_event_source *vm_ep_src;
 };
 
 /* daqsd.c */
@@ -206,6 +211,9 @@ bool daqsd_vm_push(struct daqsd_vm *vm, uint64_t now_ms,
 		   const struct daqsd_push *push, bool *unsent);
 /* connect now (at start, after discovery) */
 void daqsd_vm_start(struct daqsd_vm *vm);
+/* the epoll of the VMs' sockets, in the loop */
+int daqsd_vm_loop_init(struct daqsd *d, char *err, size_t errlen);
+void daqsd_vm_loop_close(struct daqsd *d);
 
 /* daqsd_discover.c */
 int daqsd_discover_init(struct daqsd *d, char *err, size_t errlen);

@@ -47,19 +47,50 @@ static void vm_round(struct daqsd_vm *vm)
 	}
 }
 
+/*
+ * The VMs' sockets are in an epoll of their own (d->vm_ep), which the loop
+ * sees as one source: a wakeup handles a batch of them. As sources of
+ * their own, each would cost a loop iteration with its own epoll_wait(),
+ * and, level-triggered, each of those would report again every socket
+ * still waiting for its turn: with a thousand VMs answering a tick's GETs
+ * at once, O(VMs^2) per tick in the kernel (docs/benchmarks.md, control
+ * plane). Edge-triggered: vm_io() reads until EAGAIN (or the read budget,
+ * which takes the socket out of the set until the tick puts it back, and
+ * adding it re-arms it) and vm_flush() writes until EAGAIN.
+ */
+#define VM_EPOLL_BATCH 256
+
+static void vm_disconnect(struct daqsd_vm *vm, const char *why,
+			  uint64_t retry_ms);
+
 static void vm_update_io(struct daqsd_vm *vm)
 {
+	struct epoll_event ev = { .data.ptr = vm };
 	const uint8_t *p;
-	uint32_t ev = EPOLLIN;
+	uint32_t want = 0;
+	int op;
 
-	if (!vm->io)
+	if (vm->fd < 0)
 		return;
-	if (daqsd_sess_pending(&vm->sess, &p))
-		ev |= EPOLLOUT;
-	(void)sd_event_source_set_io_events(vm->io, ev);
 	/* a guest over its read budget waits, HUP included, until the tick */
-	(void)sd_event_source_set_enabled(vm->io, vm->throttled ? SD_EVENT_OFF :
-					  SD_EVENT_ON);
+	if (!vm->throttled) {
+		want = EPOLLIN | EPOLLET;
+		if (daqsd_sess_pending(&vm->sess, &p))
+			want |= EPOLLOUT;
+	}
+	if (want == vm->ep_events)
+		return;
+	op = !vm->ep_events ? EPOLL_CTL_ADD : !want ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
+	ev.events = want;
+	if (epoll_ctl(vm->d->vm_ep, op, vm->fd, &ev) && op != EPOLL_CTL_DEL) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "Unable to watch its socket: %s",
+			 strerror(errno));
+		vm_disconnect(vm, why, 0);
+		return;
+	}
+	vm->ep_events = want;
 }
 
 static void vm_disconnect(struct daqsd_vm *vm, const char *why,
@@ -69,9 +100,10 @@ static void vm_disconnect(struct daqsd_vm *vm, const char *why,
 
 	daqsd_sess_lost(&vm->sess, now, why);
 	vm_set_progress(vm, SIZE_MAX);	/* never written: not waited for */
-	vm->io = sd_event_source_disable_unref(vm->io);
+	/* closing it takes it out of d->vm_ep */
 	if (vm->fd >= 0)
 		close(vm->fd);
+	vm->ep_events = 0;
 	vm->fd = -1;
 	vm->throttled = false;
 	if (!retry_ms) {
@@ -129,17 +161,14 @@ static bool vm_flush(struct daqsd_vm *vm)
 	return true;
 }
 
-static int on_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
+static void vm_io(struct daqsd_vm *vm, uint32_t revents)
 {
-	struct daqsd_vm *vm = ud;
 	enum daqsd_sess_action act;
 	uint8_t buf[4096];
 	size_t want;
 	ssize_t n;
 	char why[96];
 
-	(void)s;
-	(void)fd;
 	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		for (;;) {
 			if (!vm->rx_budget) {
@@ -162,6 +191,15 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 					vm_act(vm, act, "protocol failure");
 					goto out;
 				}
+				/*
+				 * Less than asked: drained. Bytes that come
+				 * after make an event of their own, even
+				 * edge-triggered; an end of stream seen with
+				 * this event (HUP) is read to the end now.
+				 */
+				if ((size_t)n < want &&
+				    !(revents & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)))
+					break;
 				continue;
 			}
 			if (n < 0 && errno == EINTR)
@@ -181,7 +219,57 @@ out:
 	vm_update_io(vm);
 	vm_arm(vm);
 	vm_round(vm);
+}
+
+/*
+ * A batch of the VMs' events. Nothing here frees a VM (removals come from
+ * discovery and reloads), and a VM disconnected by an earlier event of the
+ * batch has fd -1: its later ones are skipped.
+ */
+static int on_vm_events(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct epoll_event evs[VM_EPOLL_BATCH];
+	struct daqsd_vm *vm;
+	int i, n;
+
+	(void)s;
+	(void)revents;
+	(void)ud;
+	n = epoll_wait(fd, evs, VM_EPOLL_BATCH, 0);
+	for (i = 0; i < n; i++) {
+		vm = evs[i].data.ptr;
+		if (vm->fd >= 0)
+			vm_io(vm, evs[i].events);
+	}
 	return 0;
+}
+
+int daqsd_vm_loop_init(struct daqsd *d, char *err, size_t errlen)
+{
+	int r;
+
+	d->vm_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (d->vm_ep < 0) {
+		snprintf(err, errlen, "Unable to create an epoll: %s",
+			 strerror(errno));
+		return -1;
+	}
+	r = sd_event_add_io(d->ev, &d->vm_ep_src, d->vm_ep, EPOLLIN,
+			    on_vm_events, d);
+	if (r < 0) {
+		snprintf(err, errlen, "Unable to watch the VMs' epoll: %s",
+			 strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+void daqsd_vm_loop_close(struct daqsd *d)
+{
+	d->vm_ep_src = sd_event_source_disable_unref(d->vm_ep_src);
+	if (d->vm_ep >= 0)
+		close(d->vm_ep);
+	d->vm_ep = -1;
 }
 
 static void vm_connect(struct daqsd_vm *vm)
@@ -202,13 +290,8 @@ static void vm_connect(struct daqsd_vm *vm)
 		close(fd);
 		goto fail;
 	}
-	r = sd_event_add_io(vm->d->ev, &vm->io, fd, EPOLLIN, on_io, vm);
-	if (r < 0) {
-		e = -r;
-		close(fd);
-		goto fail;
-	}
 	vm->fd = fd;
+	vm->ep_events = 0;
 	vm->pulled = false;
 	vm->connect_errno = 0;
 	vm->rx_budget = DAQSD_READ_BUDGET;
@@ -241,6 +324,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *ud)
 
 	(void)s;
 	(void)usec;
+	vm->timer_at_ms = 0;	/* a one-shot: off now */
 	if (vm->fd < 0) {
 		if (now >= vm->retry_at_ms)
 			vm_connect(vm);
@@ -258,24 +342,28 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
-/* the timer: the retry when disconnected, else the session's next one */
+/*
+ * The timer: the retry when disconnected, else the session's next one. It
+ * is only ever moved earlier: one armed sooner than needed fires, finds
+ * nothing to do and is armed again (at most once per request timeout),
+ * where moving it after every request and answer would reorder the loop's
+ * timer queue twice per VM per tick.
+ */
 static void vm_arm(struct daqsd_vm *vm)
 {
 	uint64_t now = daqsd_now_ms(vm->d), at;
 
 	if (!vm->timer)
 		return;
-	if (vm->fd < 0) {
+	if (vm->fd < 0)
 		at = vm->retry_at_ms;
-	} else {
+	else
 		at = daqsd_sess_next_ms(&vm->sess);
-		if (at == UINT64_MAX) {
-			(void)sd_event_source_set_enabled(vm->timer, SD_EVENT_OFF);
-			return;
-		}
-	}
+	if (at == UINT64_MAX || (vm->timer_at_ms && vm->timer_at_ms <= at))
+		return;
 	if (at < now)
 		at = now;
+	vm->timer_at_ms = at;
 	(void)sd_event_source_set_time(vm->timer, at * 1000ULL);
 	(void)sd_event_source_set_enabled(vm->timer, SD_EVENT_ONESHOT);
 }
@@ -311,7 +399,6 @@ void daqsd_vm_free(struct daqsd_vm *vm)
 {
 	if (!vm)
 		return;
-	vm->io = sd_event_source_disable_unref(vm->io);
 	vm->timer = sd_event_source_disable_unref(vm->timer);
 	if (vm->fd >= 0)
 		close(vm->fd);

@@ -11,7 +11,7 @@
 #   daqs_tests=a.sh,b.sh        scripts in /tests, run in order
 #   daqs_test_timeout=SECONDS   kill a script that runs longer (0 = no limit)
 #   daqs_ip=ADDR/LEN daqs_peer=ADDR   address eth0 (run.sh --mq-net); peer exported to tests
-#   daqs_vport=1                wait for the virtio-serial ports (run.sh --virtio-serial),
+#   daqs_vport=N                wait for the N virtio-serial ports (run.sh --virtio-serial),
 #                               link them as /dev/virtio-ports/<name>, export DAQS_VPORT
 # Parameter names carry no dot: "daqs.x=" would be handed to daqs.ko as a module option.
 
@@ -73,7 +73,7 @@ for m in virtio_pci virtio_net virtio_console; do
 		say "modprobe $m failed"
 done
 
-if [ "$vport" = 1 ]; then
+if [ "$vport" -gt 0 ] 2>/dev/null; then
 	# busybox has no udev to make /dev/virtio-ports/<name>; ports appear asynchronously.
 	mkdir -p /dev/virtio-ports
 	i=0
@@ -84,13 +84,13 @@ if [ "$vport" = 1 ]; then
 			name=$(cat "$p/name")
 			[ -n "$name" ] || continue
 			ln -sf "../$(basename "$p")" "/dev/virtio-ports/$name"
-			found=1
+			found=$((found + 1))
 		done
-		[ $found = 1 ] && break
+		[ $found -ge "$vport" ] && break
 		i=$((i + 1))
 		sleep 0.1
 	done
-	[ "$found" = 1 ] || say "no virtio-serial port appeared"
+	[ "$found" -ge "$vport" ] || say "$found of $vport virtio-serial ports appeared"
 	export DAQS_VPORT=/dev/virtio-ports/org.daqs.0
 fi
 

@@ -17,7 +17,9 @@
 #   --mq-net              2-queue virtio-net NIC; host side is a multi_queue tap in netns
 #                         daqs-e2e-PID with 192.0.2.1/24 and iperf3 servers on 5201 and 5202;
 #                         the guest's eth0 gets 192.0.2.2/24 ($DAQS_HOST_IP in tests)
-#   --virtio-serial SOCK  virtio-serial port org.daqs.0 on host unix socket SOCK
+#   --virtio-serial SOCK[,NAME]  a virtio-serial port NAME (default org.daqs.0) on host unix
+#                         socket SOCK (QEMU listens); repeatable, one port per use, all on one
+#                         virtio-serial-pci device; names must differ (QEMU refuses duplicates)
 #   --out DIR             keep console.log and results.txt there (default: a new temp dir)
 #   --accel tcg|kvm       default tcg; /dev/kvm here hangs the stock kernel, so opt-in only
 #   --smp N  --mem SIZE   default 2 and 2G
@@ -35,12 +37,12 @@ REPO=$(cd "$HERE/../.." && pwd)
 log() { printf 'run.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 2; }
 usage() {
-	sed -n '4,28s/^# \{0,1\}//p' "$0" >&2
+	sed -n '4,30s/^# \{0,1\}//p' "$0" >&2
 	exit "${1:-2}"
 }
 
 kernel=6.1 testdir=$REPO/tests/e2e initrd='' append='' timeout_s=600 test_timeout=0
-mq_net=0 vser_sock='' outdir='' accel=tcg smp=2 mem=2G verbose=0
+mq_net=0 vser_specs=() outdir='' accel=tcg smp=2 mem=2G verbose=0
 mk_args=() tests=()
 while [[ $# -gt 0 ]]; do
 	case $1 in
@@ -52,7 +54,7 @@ while [[ $# -gt 0 ]]; do
 	--timeout) timeout_s=$2; shift ;;
 	--test-timeout) test_timeout=$2; shift ;;
 	--mq-net) mq_net=1 ;;
-	--virtio-serial) vser_sock=$2; shift ;;
+	--virtio-serial) vser_specs+=("$2"); shift ;;
 	--out) outdir=$2; shift ;;
 	--accel) accel=$2; shift ;;
 	--smp) smp=$2; shift ;;
@@ -182,11 +184,21 @@ if [[ $mq_net == 1 ]]; then
 		-device "virtio-net-pci,netdev=n0,mq=on,vectors=6,mac=52:54:00:da:05:02")
 	cmdline+=" daqs_ip=192.0.2.2/24 daqs_peer=192.0.2.1"
 fi
-if [[ -n $vser_sock ]]; then
-	qemu+=(-device "virtio-serial-pci,id=vser0"
-		-chardev "socket,id=vport0,path=$vser_sock,server=on,wait=off"
-		-device "virtserialport,bus=vser0.0,chardev=vport0,name=org.daqs.0")
-	cmdline+=" daqs_vport=1"
+if [[ ${#vser_specs[@]} -gt 0 ]]; then
+	[[ ${#vser_specs[@]} -le 30 ]] || die "--virtio-serial: at most 30 ports"
+	qemu+=(-device "virtio-serial-pci,id=vser0")
+	vnames=' '
+	for i in "${!vser_specs[@]}"; do
+		spec=${vser_specs[$i]}
+		vsock=${spec%%,*} vname=org.daqs.0
+		[[ $spec == *,* ]] && vname=${spec#*,}
+		[[ $vname =~ ^[A-Za-z0-9._-]+$ ]] || die "--virtio-serial: bad port name '$vname'"
+		[[ $vnames != *" $vname "* ]] || die "--virtio-serial: port name $vname given twice"
+		vnames+="$vname "
+		qemu+=(-chardev "socket,id=vport$i,path=$vsock,server=on,wait=off"
+			-device "virtserialport,bus=vser0.0,chardev=vport$i,name=$vname")
+	done
+	cmdline+=" daqs_vport=${#vser_specs[@]}"
 fi
 [[ -n $append ]] && cmdline+=" $append"
 qemu+=(-append "$cmdline")

@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The lab's short fig3 case for `make check`: one guarantee (37.5% of H), 20 s
+# per method, none vs daqs, the real control path (tests/lab/lab.sh). Checks:
+# daqs holds the guarantee within 5% (accuracy >= 95%: the 5th percentile of
+# the guaranteed VM's 100 ms rates >= 95% of min(guarantee, what it sends
+# alone)) where none does not, and daqs' aggregate stays within 10% of none's.
+# "ok"/"not ok" lines, "N passed, N failed".
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=$top/build/lab/check
+rm -rf "$out"
+"$top/tests/lab/lab.sh" --run check --scenarios fig3 --methods none,daqs \
+	--guarantees 37.5 --fig3-seconds "${DAQS_LAB_CHECK_SECONDS:-20}" 2>&1 | tee "$top/build/lab-check.log"
+rc=${PIPESTATUS[0]}
+mv "$top/build/lab-check.log" "$out/lab.log" 2>/dev/null || true
+/usr/bin/python3 - "$out/metrics.json" "$rc" <<'PY'
+import json, sys
+passed = failed = 0
+def check(name, cond, note):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok %s # %s" % (name, note))
+    else:
+        failed += 1
+        print("not ok %s # %s" % (name, note))
+try:
+    m = json.load(open(sys.argv[1]))["fig3"]
+    rows = {r["method"]: r for r in m["rows"]}
+    n, d = rows["none"], rows["daqs"]
+except (OSError, ValueError, KeyError) as e:
+    print("not ok lab_fig3_ran # no metrics (%s); lab.sh exit %s" % (e, sys.argv[2]))
+    print("0 passed, 1 failed")
+    sys.exit(1)
+check("lab_run_clean", sys.argv[2] == "0", "lab.sh exit %s" % sys.argv[2])
+check("daqs_holds_guarantee", d["accuracy"] >= 0.95,
+      "daqs: guaranteed VM p5 %.1f%% of its target %.1f Mbit/s (mean %.1f)" % (100 * d["accuracy"], d["target"] / 1e6, d["g_mbit"]))
+check("none_misses_guarantee", n["accuracy"] < 0.95,
+      "none: guaranteed VM p5 %.1f%% of its target (mean %.1f Mbit/s against 5 streams)" % (100 * n["accuracy"], n["g_mbit"]))
+check("daqs_utilisation_within_10pct", d["utilisation"] >= 0.90,
+      "daqs total %.1f Mbit/s = %.1f%% of none's %.1f" % (d["total_mbit"], 100 * d["utilisation"], n["total_mbit"]))
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
+PY

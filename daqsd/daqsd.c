@@ -794,8 +794,10 @@ static int setup(struct daqsd *d, char *err, size_t errlen)
 	d->next_tick_us = now + d->cfg->tick_ms * 1000ULL;
 	r = sd_event_add_time(d->ev, &d->tick, CLOCK_MONOTONIC, d->next_tick_us,
 			      1000, on_tick, d);
+	/* 1 us: the decision right after the last answer, not when sd-event
+	 * would coalesce wakeups (up to 1 ms later, 10% of a 10 ms tick) */
 	if (r >= 0)
-		r = sd_event_add_time(d->ev, &d->collect, CLOCK_MONOTONIC, 0, 1000,
+		r = sd_event_add_time(d->ev, &d->collect, CLOCK_MONOTONIC, 0, 1,
 				      on_collect, d);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(d->collect, SD_EVENT_OFF);

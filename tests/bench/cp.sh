@@ -121,7 +121,7 @@ one_run() {
 	echo "$line" | awk -v run="$run" '
 	{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
 	END {
-		n = split("guests tick_ms cpu_pct rss_kib hwm_kib d_p50_us d_p99_us d_max_us d_n d_late " \
+		n = split("guests tick_ms cpu_pct cpu_sys_pct rss_kib hwm_kib d_p50_us d_p99_us d_max_us d_n d_late " \
 			  "g_p50_us g_p99_us g_max_us g_rounds ready d_controlled gets_per_s sets_per_s", k, " ")
 		printf "%s,%s,%s", v["guests"], v["tick_ms"], run
 		for (i = 3; i <= n; i++) printf ",%s", (k[i] in v) ? v[k[i]] : "NA"
@@ -131,7 +131,7 @@ one_run() {
 }
 
 csv=$out/cp.csv
-echo "guests,tick_ms,run,cpu_pct,rss_kib,hwm_kib,d_p50_us,d_p99_us,d_max_us,d_n,d_late,g_p50_us,g_p99_us,g_max_us,g_rounds,ready,controlled,gets_per_s,sets_per_s" >"$csv"
+echo "guests,tick_ms,run,cpu_pct,cpu_sys_pct,rss_kib,hwm_kib,d_p50_us,d_p99_us,d_max_us,d_n,d_late,g_p50_us,g_p99_us,g_max_us,g_rounds,ready,controlled,gets_per_s,sets_per_s" >"$csv"
 failed_runs=0
 for run in $(seq 1 "$runs"); do
 	for tick in $ticks_list; do
@@ -162,11 +162,12 @@ md=$out/cp.md
 {
 	echo "Control plane, $(sed -n 's/^nproc=//p' "$out/cp-machine.txt") CPUs ($(sed -n 's/^cpu=//p' "$out/cp-machine.txt")), kernel $(uname -r), load average at start $(sed -n 's/^loadavg=//p' "$out/cp-machine.txt"); median [min-max] of $runs run(s), ${measure} s windows."
 	echo
-	echo "| guests | tick | daqsd CPU % of one core | VmRSS MiB | VmHWM MiB | daqsd p50 ms | daqsd p99 ms | guest p50 ms | guest p99 ms | SETs/s |"
-	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| guests | tick | daqsd CPU % of one core | of which kernel % | VmRSS MiB | VmHWM MiB | daqsd p50 ms | daqsd p99 ms | guest p50 ms | guest p99 ms | SETs/s |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for tick in $ticks_list; do
 		for n in $guests_list; do
-			echo "| $n | $tick ms | $(cell "$n" "$tick" cpu_pct 1 2) | $(cell "$n" "$tick" rss_kib 1024 1) |" \
+			echo "| $n | $tick ms | $(cell "$n" "$tick" cpu_pct 1 2) | $(cell "$n" "$tick" cpu_sys_pct 1 2) |" \
+				"$(cell "$n" "$tick" rss_kib 1024 1) |" \
 				"$(cell "$n" "$tick" hwm_kib 1024 1) | $(cell "$n" "$tick" d_p50_us 1000 2) |" \
 				"$(cell "$n" "$tick" d_p99_us 1000 2) | $(cell "$n" "$tick" g_p50_us 1000 2) |" \
 				"$(cell "$n" "$tick" g_p99_us 1000 2) | $(cell "$n" "$tick" sets_per_s 1 0) |"
@@ -189,9 +190,13 @@ if [ "$quick" = 1 ]; then
 	for tick in $ticks_list; do
 		for n in $guests_list; do
 			row=$(grep "^$n,$tick," "$csv" | head -n 1 || true)
-			if [ -n "$row" ] && echo "$row" | awk -F, -v n="$n" '
-				{ for (i = 4; i <= 9; i++) if ($i == "NA" || $i == "" || $i < 0) exit 1
-				  if ($12 == "NA" || $13 == "NA" || $16 != n || $17 != n) exit 1 }'; then
+			# every measure a number, every guest with a limit and controlled
+			if [ -n "$row" ] && echo "$row" | awk -F, -v n="$n" -v cols="$(for c in \
+				cpu_pct cpu_sys_pct rss_kib hwm_kib d_p50_us d_p99_us g_p50_us g_p99_us; do
+				col $c; done | tr '\n' ' ')" -v r="$(col ready)" -v k="$(col controlled)" '
+				{ m = split(cols, c, " ")
+				  for (i = 1; i <= m; i++) if ($c[i] == "NA" || $c[i] == "" || $c[i] < 0) exit 1
+				  if ($r != n || $k != n) exit 1 }'; then
 				echo "ok - $n guests, tick $tick ms: CPU, RSS, tick latency (daqsd and guests) measured"
 				pass=$((pass + 1))
 			else

@@ -22,7 +22,7 @@
  * (default 3), then measures for MEASURE_S (default 10; 0: serve until
  * SIGTERM, measuring nothing):
  *   - daqsd's CPU (utime+stime of /proc/PID/stat over the window, in % of
- *     one core), VmRSS and VmHWM at the end (-p);
+ *     one core; cpu_sys_pct: stime alone), VmRSS and VmHWM at the end (-p);
  *   - the guest side of the tick latency: for each round (the GETs of one
  *     tick; a guest's second GET, or one 3/4 tick after the round's first,
  *     starts the next), the time from its first GET received to the last
@@ -525,6 +525,7 @@ static void guest_fini(struct guest *g, const char *dir)
 struct proc_sample {
 	bool ok;
 	uint64_t cpu_ticks;	/* utime + stime */
+	uint64_t sys_ticks;	/* stime: in the kernel */
 	uint64_t rss_kib, hwm_kib;
 };
 
@@ -556,6 +557,7 @@ static void proc_read(long pid, struct proc_sample *ps)
 	if (!p || sscanf(p, "%llu %llu", &ut, &st) != 2)
 		return;
 	ps->cpu_ticks = ut + st;
+	ps->sys_ticks = st;
 	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
 	f = fopen(path, "r");
 	if (!f)
@@ -681,7 +683,7 @@ int main(int argc, char **argv)
 	struct rlimit rl;
 	unsigned int i;
 	int c, ep, k, rc = 0;
-	double wall_s, cpu_pct = -1;
+	double wall_s, cpu_pct = -1, sys_pct = -1;
 
 	while ((c = getopt(argc, argv, "n:d:t:r:s:w:m:T:p:C:v")) != -1) {
 		uint64_t *dst = NULL;
@@ -795,13 +797,17 @@ int main(int argc, char **argv)
 		connects += guests[i].connects;
 	}
 	wall_s = (double)(win_end_ns - win_start_ns) / 1e9;
-	if (p0.ok && p1.ok)
+	if (p0.ok && p1.ok) {
 		cpu_pct = (double)(p1.cpu_ticks - p0.cpu_ticks) /
 			  (double)sysconf(_SC_CLK_TCK) / wall_s * 100.0;
+		sys_pct = (double)(p1.sys_ticks - p0.sys_ticks) /
+			  (double)sysconf(_SC_CLK_TCK) / wall_s * 100.0;
+	}
 	daqsd_pctl_sort(lat_us, n_lat);
 	printf("cpload guests=%u tick_ms=%" PRIu64 " window_s=%.2f ready=%u"
-	       " cpu_pct=%.2f rss_kib=%" PRIu64 " hwm_kib=%" PRIu64,
-	       n_guests, tick_ms, wall_s, n_ready, cpu_pct, p1.rss_kib, p1.hwm_kib);
+	       " cpu_pct=%.2f cpu_sys_pct=%.2f rss_kib=%" PRIu64 " hwm_kib=%" PRIu64,
+	       n_guests, tick_ms, wall_s, n_ready, cpu_pct, sys_pct, p1.rss_kib,
+	       p1.hwm_kib);
 	if (cv.ok && cv.have_pctl)
 		printf(" d_p50_us=%" PRIu64 " d_p99_us=%" PRIu64 " d_max_us=%" PRIu64,
 		       cv.p50, cv.p99, cv.max);

@@ -48,6 +48,30 @@ for sfx in '' -hpet; do
 done
 [ -n "$sets" ] || { echo "report.sh: no $dir/pktgen.csv" >&2; exit 1; }
 sfx_of() { [ "$1" = tsc ] && echo '' || echo "-$1"; }
+
+# path_share PROFILE_CSV METHOD: % of the profiled CPU in what METHOD adds to a
+# packet's path: symbols of the limiter's own path that the baseline does not
+# run (daqs_*, nf_hook_*, RCU read side, qdisc, tbf/htb/fq, spinlocks, flow
+# hashing, the clock) plus the growth over the baseline of the symbols both
+# run (__dev_queue_xmit, the retpoline thunks after __static_call_text_end,
+# the clock reads). Symbols under perf's 0.7% cut are missing, so it is a
+# lower bound.
+PATH_RE='^(daqs_|nf_hook|__rcu_read|__qdisc|qdisc_|sch_|dev_qdisc|tbf_|htb_|fq_|_raw_spin|__skb_flow_dissect|__skb_get_hash|rb_|validate_xmit_skb_list|ktime_get$|read_tsc|read_hpet)'
+GROWN_RE='^(__dev_queue_xmit|__static_call_text_end|ktime_get|read_tsc|read_hpet)$'
+path_share() {
+	awk -F, -v m="$2" -v pre="$PATH_RE" -v gre="$GROWN_RE" '
+		NR == 1 || $2 == "pps" { next }
+		{ s = $3; for (i = 4; i <= NF; i++) s = s "," $i }
+		$1 == "baseline" { b[s] = $2 }
+		$1 == m { v[s] = $2 }
+		END {
+			for (s in v) {
+				if (s ~ gre) { d = v[s] - b[s]; if (d > 0) t += d }
+				else if (s ~ pre && !(s in b)) t += v[s]
+			}
+			printf "%.1f", t
+		}' "$1"
+}
 clock_of() {
 	local c
 	c=$(sed -n 's/^# pktgen: clocksource //p' "$dir/boot-pktgen$(sfx_of "$1")/results.txt" 2>/dev/null | head -n 1)
@@ -119,7 +143,12 @@ goal_lines=$(
 			shift 2
 			med=$(median_ratio "$set" "$m")
 			w=$(ratios "$set" "$m" | head -n 1)
-			echo "| $* — clocksource $set | median ratio $med over the cells; worst ${w%% *} (${w#* }) | $(verdict "$med" "$g") (median), $(verdict "${w%% *}" "$g") (worst) |"
+			pf=$dir/profile$(sfx_of "$set").csv
+			est=''
+			if [ -s "$pf" ] && grep -q "^$m,[0-9]" "$pf"; then
+				est="; profile: the path daqs adds takes $(path_share "$pf" "$m")% of the CPU (dummy0, 64 B, 1 thread)"
+			fi
+			echo "| $* — clocksource $set | median ratio $med over the cells; worst ${w%% *} (${w#* })$est | $(verdict "$med" "$g") (median), $(verdict "${w%% *}" "$g") (worst) |"
 		done
 		ahead=0 total=0 behind=''
 		for k in $(cells "$set" | grep '|2$'); do
@@ -130,7 +159,8 @@ goal_lines=$(
 				if awk -v d="$d" -v v="$v" 'BEGIN { exit !(d > v) }'; then
 					ahead=$((ahead + 1))
 				else
-					behind="$behind; $q on ${k%|2} ($(kpps "$d") vs $(kpps "$v") kpps)"
+					kk=${k%|2}
+					behind="$behind; $q on ${kk//|/ } B ($(kpps "$d") vs $(kpps "$v") kpps)"
 				fi
 			done
 		done
@@ -320,7 +350,14 @@ sends 64-byte packets into dummy0 with one thread, for each method: the share
 of that CPU's samples per kernel symbol (symbols at 1% or more in some
 method; a blank is below 0.7%). Under TCG a sample lands at the end of a
 translated block: this shows where emulated instructions go, not cache
-behaviour. The last row is pktgen's rate during the profile (one run).
+behaviour. The last rows are pktgen's rate during the profile (one run) and the share
+of the CPU in the method's own path: symbols of the limiter's path the
+baseline does not run (\`daqs_*\`, \`nf_hook_*\`, RCU read side, qdisc,
+tbf/htb/fq, spinlocks, flow hashing, the clock) plus what the symbols both
+run grew by (\`__dev_queue_xmit\`, into which the egress hook call is
+inlined; the retpoline thunks after \`__static_call_text_end\`; clock reads).
+Symbols under perf's cut are missing, so it is a lower bound, and it is the
+figure that host noise does not move: a ratio of about 1 − share/100.
 
 EOF
 		methods_present=$(awk -F, 'NR > 1 { print $1 }' "$f" | awk '!s[$0]++')
@@ -330,10 +367,16 @@ EOF
 		printf '|---|'
 		for m in $methods_present; do printf -- '---|'; done
 		echo
-		awk -F, -v ms="$methods_present" '
+		shares=''
+		for m in $methods_present; do
+			shares="$shares $m=$(path_share "$f" "$m")"
+		done
+		awk -F, -v ms="$methods_present" -v shares="$shares" '
 			NR > 1 && $2 == "pps" { pps[$1] = $3; next }
 			NR > 1 { s = $3; for (i = 4; i <= NF; i++) s = s "," $i; p[s, $1] = $2; if (!(s in seen)) { seen[s] = 1; order[++n] = s }; if ($2 + 0 > mx[s]) mx[s] = $2 + 0 }
 			END {
+				ns = split(shares, sh, " ")
+				for (i = 1; i <= ns; i++) { split(sh[i], kv, "="); share[kv[1]] = kv[2] }
 				k = split(ms, m, /[ \n]+/)
 				for (i = 1; i <= n; i++) {
 					s = order[i]
@@ -345,6 +388,9 @@ EOF
 				line = "| *pktgen kpps during the profile* |"
 				for (j = 1; j <= k; j++) line = line " " (m[j] in pps ? sprintf("%.1f", pps[m[j]] / 1000) : "") " |"
 				print "-1\t" line
+				line = "| *own path of the method, % of the CPU (see above)* |"
+				for (j = 1; j <= k; j++) line = line " " (m[j] == "baseline" ? "" : share[m[j]]) " |"
+				print "-2\t" line
 			}' "$f" | sort -t"$(printf '\t')" -k1,1gr | cut -f2-
 		echo
 	done
@@ -483,10 +529,17 @@ EOF
 		# its own title becomes a sub-heading
 		sed -e '1s/^# /### /' -e '2,$s/^#/###/' "$cp_doc"
 		echo
+	elif [ -s "$dir/cp.md" ]; then
+		echo "## 3. Control plane"
+		echo
+		echo "From \`tests/bench/cp.sh\` (\`build/bench/cp.md\`), included as it stands:"
+		echo
+		sed -e 's/^#/###/' "$dir/cp.md"
+		echo
 	else
 		echo "## 3. Control plane"
 		echo
-		echo "Not measured here: see issue 5 part 3 (docs/benchmarks-control-plane.md when it exists)."
+		echo "Not measured here: see issue 5 part 3 (\`tests/bench/cp.sh\`, docs/benchmarks-control-plane.md)."
 		echo
 	fi
 } >"$doc"

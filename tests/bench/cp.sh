@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 #
-# cp.sh [--quick] [--runs N] [--guests "1 100 1000"] [--ticks "100 10"]
+# cp.sh [--quick] [--runs N] [--guests "1 100 1000"] [--ticks "100 10"] [--out DIR]
 #
 # Benchmark of issue 5, part 3: the control plane. A real daqsd
 # (daqsd/build/daqsd, policy minimum_guarantee, capacity 10 Gbit/s, every VM
@@ -20,29 +20,34 @@
 # Writes build/bench/cp.csv (one row per run), build/bench/cp.md (the
 # table, also on stdout) and build/bench/cp-machine.txt.
 #
+# DAQSD=PATH: another daqsd binary (an older build, to compare); --out DIR
+# instead of build/bench.
+# Logs: build/bench/cp-{daqsd,cpload}-GUESTS-TICK-RUN.log.
+#
 # --quick: a smoke of about 10 s (1 and 100 guests, 100 ms tick, one run,
 # 3 s windows) into build/bench/quick/: one ok/not ok line per
 # configuration that must have produced numbers (not how good they are),
 # then "N passed, N failed".
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-quick=0 runs=3 guests_list="1 100 1000" ticks_list="100 10" warm=3 measure=10
+quick=0 runs=3 guests_list="1 100 1000" ticks_list="100 10" warm=3 measure=10 out=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
 	--runs) runs=$2; shift ;;
 	--guests) guests_list=$2; shift ;;
 	--ticks) ticks_list=$2; shift ;;
-	-h | --help) sed -n '4,27s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--out) out=$2; shift ;;
+	-h | --help) sed -n '4,30s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "cp.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 	shift
 done
-out=$top/build/bench
 if [ "$quick" = 1 ]; then
-	out=$top/build/bench/quick runs=1 guests_list="1 100" ticks_list=100
+	out=${out:-$top/build/bench/quick} runs=1 guests_list="1 100" ticks_list=100
 	warm=1 measure=3
 fi
+out=${out:-$top/build/bench}
 mkdir -p "$out"
 capacity_kbit=10000000
 
@@ -54,7 +59,7 @@ gcc -std=c11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -I"$top/uapi" -I"$top/da
 	"$top/daqsd/units.c" "$top/daqsd/ctlproto.c" "$top/daqsd/ticklat.c" \
 	>>"$out/cp-build.log" 2>&1 ||
 	{ cat "$out/cp-build.log"; echo "0 passed, 1 failed"; exit 1; }
-daqsd=$top/daqsd/build/daqsd cpload=$out/cpload
+daqsd=${DAQSD:-$top/daqsd/build/daqsd} cpload=$out/cpload
 
 {
 	echo "nproc=$(nproc)"
@@ -97,7 +102,7 @@ one_run() {
 		done
 	} >"$run_dir/daqsd.conf"
 	mkdir -p "$run_dir/ch"
-	"$daqsd" -c "$run_dir/daqsd.conf" >"$out/cp-daqsd-$n-$tick.log" 2>&1 &
+	"$daqsd" -c "$run_dir/daqsd.conf" >"$out/cp-daqsd-$n-$tick-$run.log" 2>&1 &
 	DAQSD_PID=$!
 	for i in $(seq 50); do
 		[ -S "$run_dir/ctl.sock" ] && break
@@ -105,7 +110,7 @@ one_run() {
 	done
 	"$cpload" -n "$n" -d "$run_dir/ch" -t "$tick" -r $((capacity_kbit * 1000)) \
 		-s "$run" -w "$warm" -m "$measure" -p "$DAQSD_PID" \
-		-C "$run_dir/ctl.sock" >"$run_dir/out" 2>"$out/cp-cpload-$n-$tick.log" &
+		-C "$run_dir/ctl.sock" >"$run_dir/out" 2>"$out/cp-cpload-$n-$tick-$run.log" &
 	CPLOAD_PID=$!
 	wait "$CPLOAD_PID" || rc=$?
 	CPLOAD_PID=''
@@ -122,7 +127,8 @@ one_run() {
 	{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
 	END {
 		n = split("guests tick_ms cpu_pct cpu_sys_pct rss_kib hwm_kib d_p50_us d_p99_us d_max_us d_n d_late " \
-			  "g_p50_us g_p99_us g_max_us g_rounds ready d_controlled gets_per_s sets_per_s", k, " ")
+			  "g_p50_us g_p99_us g_max_us g_rounds ready d_controlled gets_per_s sets_per_s " \
+			  "preempted_per_s steal_pct", k, " ")
 		printf "%s,%s,%s", v["guests"], v["tick_ms"], run
 		for (i = 3; i <= n; i++) printf ",%s", (k[i] in v) ? v[k[i]] : "NA"
 		printf "\n"
@@ -131,7 +137,7 @@ one_run() {
 }
 
 csv=$out/cp.csv
-echo "guests,tick_ms,run,cpu_pct,cpu_sys_pct,rss_kib,hwm_kib,d_p50_us,d_p99_us,d_max_us,d_n,d_late,g_p50_us,g_p99_us,g_max_us,g_rounds,ready,controlled,gets_per_s,sets_per_s" >"$csv"
+echo "guests,tick_ms,run,cpu_pct,cpu_sys_pct,rss_kib,hwm_kib,d_p50_us,d_p99_us,d_max_us,d_n,d_late,g_p50_us,g_p99_us,g_max_us,g_rounds,ready,controlled,gets_per_s,sets_per_s,preempted_per_s,steal_pct" >"$csv"
 failed_runs=0
 for run in $(seq 1 "$runs"); do
 	for tick in $ticks_list; do
@@ -162,15 +168,16 @@ md=$out/cp.md
 {
 	echo "Control plane, $(sed -n 's/^nproc=//p' "$out/cp-machine.txt") CPUs ($(sed -n 's/^cpu=//p' "$out/cp-machine.txt")), kernel $(uname -r), load average at start $(sed -n 's/^loadavg=//p' "$out/cp-machine.txt"); median [min-max] of $runs run(s), ${measure} s windows."
 	echo
-	echo "| guests | tick | daqsd CPU % of one core | of which kernel % | VmRSS MiB | VmHWM MiB | daqsd p50 ms | daqsd p99 ms | guest p50 ms | guest p99 ms | SETs/s |"
-	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| guests | tick | daqsd CPU % of one core | of which kernel % | VmRSS MiB | VmHWM MiB | daqsd p50 ms | daqsd p99 ms | guest p50 ms | guest p99 ms | GETs/s | SETs/s |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for tick in $ticks_list; do
 		for n in $guests_list; do
 			echo "| $n | $tick ms | $(cell "$n" "$tick" cpu_pct 1 2) | $(cell "$n" "$tick" cpu_sys_pct 1 2) |" \
 				"$(cell "$n" "$tick" rss_kib 1024 1) |" \
 				"$(cell "$n" "$tick" hwm_kib 1024 1) | $(cell "$n" "$tick" d_p50_us 1000 2) |" \
 				"$(cell "$n" "$tick" d_p99_us 1000 2) | $(cell "$n" "$tick" g_p50_us 1000 2) |" \
-				"$(cell "$n" "$tick" g_p99_us 1000 2) | $(cell "$n" "$tick" sets_per_s 1 0) |"
+				"$(cell "$n" "$tick" g_p99_us 1000 2) | $(cell "$n" "$tick" gets_per_s 1 0) |" \
+				"$(cell "$n" "$tick" sets_per_s 1 0) |"
 		done
 	done
 	# the goal: 1000 guests at a 100 ms tick under 5% of one core and 64 MiB

@@ -22,7 +22,9 @@
  * (default 3), then measures for MEASURE_S (default 10; 0: serve until
  * SIGTERM, measuring nothing):
  *   - daqsd's CPU (utime+stime of /proc/PID/stat over the window, in % of
- *     one core; cpu_sys_pct: stime alone), VmRSS and VmHWM at the end (-p);
+ *     one core; cpu_sys_pct: stime alone), VmRSS and VmHWM at the end,
+ *     how often it was preempted (nonvoluntary context switches) and the
+ *     part of the machine's CPU time its hypervisor stole (-p);
  *   - the guest side of the tick latency: for each round (the GETs of one
  *     tick; a guest's second GET, or one 3/4 tick after the round's first,
  *     starts the next), the time from its first GET received to the last
@@ -527,7 +529,29 @@ struct proc_sample {
 	uint64_t cpu_ticks;	/* utime + stime */
 	uint64_t sys_ticks;	/* stime: in the kernel */
 	uint64_t rss_kib, hwm_kib;
+	uint64_t nvcsw;		/* preempted (nonvoluntary_ctxt_switches) */
+	uint64_t all_ticks, steal_ticks;	/* the machine's, /proc/stat */
 };
+
+/* the machine's CPU time and the part stolen by its hypervisor */
+static void stat_read(struct proc_sample *ps)
+{
+	unsigned long long v[8] = { 0 };
+	char buf[512];
+	FILE *f = fopen("/proc/stat", "r");
+	int i;
+
+	if (!f)
+		return;
+	if (fgets(buf, sizeof(buf), f) &&
+	    sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+		   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
+		for (i = 0; i < 8; i++)
+			ps->all_ticks += v[i];
+		ps->steal_ticks = v[7];
+	}
+	fclose(f);
+}
 
 static void proc_read(long pid, struct proc_sample *ps)
 {
@@ -537,6 +561,7 @@ static void proc_read(long pid, struct proc_sample *ps)
 	int i;
 
 	memset(ps, 0, sizeof(*ps));
+	stat_read(ps);
 	if (pid <= 0)
 		return;
 	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
@@ -569,6 +594,8 @@ static void proc_read(long pid, struct proc_sample *ps)
 			ps->rss_kib = v;
 		else if (sscanf(buf, "VmHWM: %llu kB", &v) == 1)
 			ps->hwm_kib = v;
+		else if (sscanf(buf, "nonvoluntary_ctxt_switches: %llu", &v) == 1)
+			ps->nvcsw = v;
 	}
 	fclose(f);
 	ps->ok = true;
@@ -813,6 +840,11 @@ int main(int argc, char **argv)
 		       cv.p50, cv.p99, cv.max);
 	else
 		printf(" d_p50_us=NA d_p99_us=NA d_max_us=NA");
+	printf(" preempted_per_s=%.0f steal_pct=%.2f",
+	       p0.ok && p1.ok ? (double)(p1.nvcsw - p0.nvcsw) / wall_s : -1.0,
+	       p1.all_ticks > p0.all_ticks ?
+	       100.0 * (double)(p1.steal_ticks - p0.steal_ticks) /
+	       (double)(p1.all_ticks - p0.all_ticks) : -1.0);
 	printf(" d_n=%" PRIu64 " d_timed=%" PRIu64 " d_late=%" PRIu64
 	       " d_controlled=%" PRIu64,
 	       cv.n, cv.timed, cv.late, cv.controlled);

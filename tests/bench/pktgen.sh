@@ -24,8 +24,9 @@
 # smoke: one round of 0.2 s runs, 64 B only, no profile.
 #
 # Output on the result port: "# csv pktgen DEV,SIZE,THREADS,METHOD,ROUND,PPS"
-# per run, and with perf in the guest "# csv profile METHOD,PCT,SYMBOL" from
-# a cpu-clock profile (dummy0, 64 B, 1 thread) of each method.
+# per run, and with perf in the guest "# csv profile THREADS,METHOD,PCT,SYMBOL"
+# from a cpu-clock profile (dummy0, 64 B; 1 thread: CPU 0, 2 threads: both
+# CPUs) of each method, and "THREADS,METHOD,pps,PPS" for pktgen's rate then.
 # shellcheck source=SCRIPTDIR/../e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -143,25 +144,29 @@ check_eq bench_pktgen_every_run_measured "0 of $runs without a rate" "$zero of $
 if [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
 	echo 0 >/proc/sys/kernel/kptr_restrict
 	echo -1 >/proc/sys/kernel/perf_event_paranoid
-	for m in $METHODS; do
-		setup dummy0 "$m"
-		# pktgen for 6 s; perf (slow to start under TCG) records 3 s of it
-		(SECONDS_RUN=6; run dummy0 64 1 >/tmp/prof-pps) &
-		rpid=$!
-		sleep 1
-		perf record -q -e cpu-clock -F 4999 -C 0 -o "/tmp/perf-$m.data" -- sleep 3 \
-			>/dev/null 2>&1
-		wait "$rpid"
-		teardown dummy0 "$m"
-		note "csv profile $m,pps,$(cat /tmp/prof-pps)"
-		perf report -i "/tmp/perf-$m.data" --no-children --sort sym --stdio \
-			--percent-limit 0.7 2>/dev/null |
-			awk '$1 ~ /%$/ { p = $1; sub(/%/, "", p); $1 = ""; $2 = ""; s = $0; sub(/^ +/, "", s); print p "," s }' \
-			>"/tmp/perf-$m.txt"
-		while IFS= read -r line; do
-			note "csv profile $m,$line"
-		done <"/tmp/perf-$m.txt"
-		rm -f "/tmp/perf-$m.data"
+	for t in $THREADS; do
+		cpus=0
+		[ "$t" = 2 ] && cpus=0,1
+		for m in $METHODS; do
+			setup dummy0 "$m"
+			# pktgen for 6 s; perf (slow to start under TCG) records 3 s of it
+			(SECONDS_RUN=6; run dummy0 64 "$t" >/tmp/prof-pps) &
+			rpid=$!
+			sleep 1
+			perf record -q -e cpu-clock -F 4999 -C "$cpus" -o "/tmp/perf.data" -- sleep 3 \
+				>/dev/null 2>&1
+			wait "$rpid"
+			teardown dummy0 "$m"
+			note "csv profile $t,$m,pps,$(cat /tmp/prof-pps)"
+			perf report -i /tmp/perf.data --no-children --sort sym --stdio \
+				--percent-limit 0.5 2>/dev/null |
+				awk '$1 ~ /%$/ { p = $1; sub(/%/, "", p); $1 = ""; $2 = ""; s = $0; sub(/^ +/, "", s); print p "," s }' \
+				>"/tmp/perf-$t-$m.txt"
+			while IFS= read -r line; do
+				note "csv profile $t,$m,$line"
+			done <"/tmp/perf-$t-$m.txt"
+			rm -f /tmp/perf.data
+		done
 	done
 	check_gt bench_pktgen_profile_lines "$(cat /tmp/perf-*.txt | wc -l)" 0
 elif [ "$PROFILE" = 1 ]; then

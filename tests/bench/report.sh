@@ -56,6 +56,19 @@ sfx_of() { [ "$1" = tsc ] && echo '' || echo "-$1"; }
 # run (__dev_queue_xmit, the retpoline thunks after __static_call_text_end,
 # the clock reads). Symbols under perf's 0.7% cut are missing, so it is a
 # lower bound.
+# prof_csv SET THREADS: that profile as "method,pct,symbol" rows in a temp
+# file (older CSVs without the threads column are 1-thread profiles)
+prof_csv() {
+	local f out=$tmp/prof-$1-$2.csv
+	f=$dir/profile$(sfx_of "$1").csv
+	[ -s "$f" ] || return 1
+	awk -F, -v t="$2" '
+		NR == 1 { old = ($1 == "method"); print "method,pct,symbol"; next }
+		old && t == 1 { print; next }
+		!old && $1 == t { sub(/^[^,]*,/, ""); print }' "$f" >"$out"
+	[ "$(awk -F, 'NR > 1 && $2 != "pps"' "$out" | wc -l)" -gt 0 ] || return 1
+	echo "$out"
+}
 PATH_RE='^(daqs_|nf_hook|__rcu_read|__qdisc|qdisc_|sch_|dev_qdisc|tbf_|htb_|fq_|_raw_spin|__skb_flow_dissect|__skb_get_hash|rb_|validate_xmit_skb_list|ktime_get$|read_tsc|read_hpet)'
 GROWN_RE='^(__dev_queue_xmit|__static_call_text_end|ktime_get|read_tsc|read_hpet)$'
 path_share() {
@@ -143,11 +156,13 @@ goal_lines=$(
 			shift 2
 			med=$(median_ratio "$set" "$m")
 			w=$(ratios "$set" "$m" | head -n 1)
-			pf=$dir/profile$(sfx_of "$set").csv
 			est=''
-			if [ -s "$pf" ] && grep -q "^$m,[0-9]" "$pf"; then
-				est="; profile: the path daqs adds takes $(path_share "$pf" "$m")% of the CPU (dummy0, 64 B, 1 thread)"
-			fi
+			for t in 1 2; do
+				pf=$(prof_csv "$set" "$t") || continue
+				grep -q "^$m,[0-9]" "$pf" || continue
+				est="$est; profile, $t thread(s): $(path_share "$pf" "$m")%"
+			done
+			[ -n "$est" ] && est="$est of the CPU in the path daqs adds (dummy0, 64 B)"
 			echo "| $* — clocksource $set | median ratio $med over the cells; worst ${w%% *} (${w#* })$est | $(verdict "$med" "$g") (median), $(verdict "${w%% *}" "$g") (worst) |"
 		done
 		ahead=0 total=0 behind=''
@@ -166,7 +181,13 @@ goal_lines=$(
 		done
 		v=met
 		[ "$ahead" -eq "$total" ] || v="**missed**"
-		echo "| daqs shape ahead of tbf and htb with 2 threads — clocksource $set | ahead in $ahead of $total pairs${behind:+ — behind: ${behind#; }} | $v |"
+		est=''
+		for t in 2 1; do
+			pf=$(prof_csv "$set" "$t") || continue
+			est="; profile, $t thread(s), % of the CPU in each one's own path: daqs shape $(path_share "$pf" daqs-shape), tbf $(path_share "$pf" tbf), htb $(path_share "$pf" htb)"
+			break
+		done
+		echo "| daqs shape ahead of tbf and htb with 2 threads — clocksource $set | ahead in $ahead of $total pairs${behind:+ — behind: ${behind#; }}$est | $v |"
 	done
 	# accuracy: daqs shape, every cell the guest can carry
 	for m in daqs-shape daqs-police; do
@@ -339,16 +360,20 @@ EOF
 	done
 
 	for set in $sets; do
-		f=$dir/profile$(sfx_of "$set").csv
-		[ -s "$f" ] || continue
-		[ "$(awk -F, 'NR > 1 && $2 != "pps"' "$f" | wc -l)" -gt 0 ] || continue
+		for t in 1 2; do
+		f=$(prof_csv "$set" "$t") || continue
+		if [ "$t" = 1 ]; then
+			cpus="-C 0\` (the CPU of kpktgend_0)"
+		else
+			cpus="-C 0,1\` (both CPUs, one kpktgend each)"
+		fi
 		cat <<EOF
-### Where the time goes: a profile (clocksource $set)
+### Where the time goes: a profile (clocksource $set, $t thread(s))
 
-\`perf record -e cpu-clock -C 0\` (the CPU of kpktgend_0) for 3 s while pktgen
-sends 64-byte packets into dummy0 with one thread, for each method: the share
-of that CPU's samples per kernel symbol (symbols at 1% or more in some
-method; a blank is below 0.7%). Under TCG a sample lands at the end of a
+\`perf record -e cpu-clock $cpus for 3 s while pktgen
+sends 64-byte packets into dummy0 with $t thread(s), for each method: the share
+of the samples per kernel symbol (symbols at 1% or more in some method; a
+blank is below perf's cut, 0.5% or 0.7%). Under TCG a sample lands at the end of a
 translated block: this shows where emulated instructions go, not cache
 behaviour. The last rows are pktgen's rate during the profile (one run) and the share
 of the CPU in the method's own path: symbols of the limiter's path the
@@ -393,6 +418,7 @@ EOF
 				print "-2\t" line
 			}' "$f" | sort -t"$(printf '\t')" -k1,1gr | cut -f2-
 		echo
+		done
 	done
 
 	cat <<'EOF'

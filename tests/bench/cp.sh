@@ -59,6 +59,9 @@ gcc -std=c11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -I"$top/uapi" -I"$top/da
 	"$top/daqsd/units.c" "$top/daqsd/ctlproto.c" "$top/daqsd/ticklat.c" \
 	>>"$out/cp-build.log" 2>&1 ||
 	{ cat "$out/cp-build.log"; echo "0 passed, 1 failed"; exit 1; }
+gcc -std=c11 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -o "$out/sockcost" \
+	"$top/tests/bench/sockcost.c" >>"$out/cp-build.log" 2>&1 ||
+	{ cat "$out/cp-build.log"; echo "0 passed, 1 failed"; exit 1; }
 daqsd=${DAQSD:-$top/daqsd/build/daqsd} cpload=$out/cpload
 
 {
@@ -66,6 +69,9 @@ daqsd=${DAQSD:-$top/daqsd/build/daqsd} cpload=$out/cpload
 	echo "cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)"
 	echo "kernel=$(uname -r)"
 	echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
+	# the kernel's price of a message: one socket (cache-hot), 1000 in turn
+	echo "sockcost_1=$("$out/sockcost" 1 20000)"
+	echo "sockcost_1000=$("$out/sockcost" 1000 20)"
 	echo "commit=$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)"
 	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$out/cp-machine.txt"
@@ -166,7 +172,9 @@ cell() {
 }
 md=$out/cp.md
 {
-	echo "Control plane, $(sed -n 's/^nproc=//p' "$out/cp-machine.txt") CPUs ($(sed -n 's/^cpu=//p' "$out/cp-machine.txt")), kernel $(uname -r), load average at start $(sed -n 's/^loadavg=//p' "$out/cp-machine.txt"); median [min-max] of $runs run(s), ${measure} s windows."
+	m() { sed -n "s/^$1=//p" "$out/cp-machine.txt"; }
+	echo "Control plane, $(m nproc) CPUs ($(m cpu)), kernel $(m kernel), load average at start $(m loadavg); median [min-max] of $runs run(s), ${measure} s windows."
+	echo "A 100-byte unix-socket send/recv costs $(m sockcost_1 | sed 's/sockets=1 //') on one socket, $(m sockcost_1000 | sed 's/sockets=1000 //') on 1000 in turn (tests/bench/sockcost)."
 	echo
 	echo "| guests | tick | daqsd CPU % of one core | of which kernel % | VmRSS MiB | VmHWM MiB | daqsd p50 ms | daqsd p99 ms | guest p50 ms | guest p99 ms | GETs/s | SETs/s |"
 	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"

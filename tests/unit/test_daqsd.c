@@ -15,7 +15,8 @@
  * lease runs out whatever bad does; limits follow the allocator (100 alone,
  * 50/50 with web2, 100 again after it left, a max after a reload); web2 is
  * found by inotify and dropped when its socket goes; `daqsctl vms` shows
- * them; SIGHUP with a bad file keeps the old configuration; bad files at
+ * them, with the tick latency; SIGHUP with a bad file keeps the old
+ * configuration; bad files at
  * start exit 2 and start nothing; SIGTERM exits 0 (no leak under valgrind).
  */
 #include <errno.h>
@@ -594,6 +595,22 @@ static bool json_vm_u64(const char *json, const char *name, const char *key,
 	return sscanf(k + strlen(pat), "%" SCNu64, v) == 1;
 }
 
+/* key of the daqsd record */
+static bool json_daqsd_u64(const char *json, const char *key, uint64_t *v)
+{
+	const char *o = strstr(json, "{\"daqsd\":{"), *end, *k;
+	char pat[64];
+
+	if (!o)
+		return false;
+	end = strchr(o, '}');
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	k = strstr(o, pat);
+	if (!k || k > end)
+		return false;
+	return sscanf(k + strlen(pat), "%" SCNu64, v) == 1;
+}
+
 static bool json_vm_is(const char *json, const char *name, const char *kv)
 {
 	char pat[96];
@@ -855,6 +872,18 @@ static void test_bad_guest_costs_only_itself(void **state)
 	assert_true(json_vm_u64(out, "good", "timeouts", &v));
 	assert_int_equal(v, 0);
 	assert_true(json_vm_is(out, "good", "\"controlled\":true"));
+	/* the ticks that sent good its limits were timed, in order */
+	{
+		uint64_t timed, n, p50, p99, max;
+
+		assert_true(json_daqsd_u64(out, "tick_lat_timed", &timed));
+		assert_true(json_daqsd_u64(out, "tick_lat_n", &n));
+		assert_true(json_daqsd_u64(out, "tick_lat_p50_us", &p50));
+		assert_true(json_daqsd_u64(out, "tick_lat_p99_us", &p99));
+		assert_true(json_daqsd_u64(out, "tick_lat_max_us", &max));
+		assert_true(timed > 0 && n > 0 && n <= timed);
+		assert_true(p50 <= p99 && p99 <= max);
+	}
 	assert_true(log_has("vm bad: disconnected: no answer from the agent"));
 	/* the watchdog, at half of WATCHDOG_USEC (1 s), all along */
 	if (R.watchdog < 6)

@@ -74,7 +74,8 @@ static void vm_update_io(struct daqsd_vm *vm)
 		return;
 	/* a guest over its read budget waits, HUP included, until the tick */
 	if (!vm->throttled) {
-		want = EPOLLIN | EPOLLET;
+		/* RDHUP: a peer that shut down its side is read to the end */
+		want = EPOLLIN | EPOLLRDHUP | EPOLLET;
 		if (daqsd_sess_pending(&vm->sess, &p))
 			want |= EPOLLOUT;
 	}
@@ -169,7 +170,7 @@ static void vm_io(struct daqsd_vm *vm, uint32_t revents)
 	ssize_t n;
 	char why[96];
 
-	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+	if (revents & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
 		for (;;) {
 			if (!vm->rx_budget) {
 				vm->throttled = true;

@@ -256,12 +256,30 @@ def parse_samples(lines, n):
         rows.append([int(x) for x in f])
     if len(rows) < 3:
         return None
-    t = [(r[0] - rows[0][0]) / 1e9 for r in rows]
+    ts = [(r[0] - rows[0][0]) / 1e9 for r in rows]
+    # The sampler runs in the guest and is now and then late (a TCG hiccup
+    # of 100-300 ms, then two samples back to back): the counters are put
+    # on an exact 100 ms grid by linear interpolation of the cumulative
+    # bytes, so every window is 100 ms and a late sample spreads its bytes
+    # over the time they took instead of making one long and one empty
+    # window.
+    nk = int(ts[-1] / 0.1)
+    grid = [k * 0.1 for k in range(nk + 1)]
     rates = []
     for i in range(n + 1):
         w = [wire_bytes(r[1 + 2 * i], r[2 + 2 * i]) for r in rows]
-        rates.append([max(0.0, (w[k + 1] - w[k]) * 8 / (t[k + 1] - t[k])) for k in range(len(rows) - 1)])
-    return t, rates[:n], rates[n]
+        for j in range(1, len(w)):
+            w[j] = max(w[j], w[j - 1])
+        g, j = [], 0
+        for x in grid:
+            while j + 1 < len(ts) - 1 and ts[j + 1] < x:
+                j += 1
+            dt = ts[j + 1] - ts[j]
+            f = (x - ts[j]) / dt if dt > 0 else 1.0
+            f = min(1.0, max(0.0, f))
+            g.append(w[j] + (w[j + 1] - w[j]) * f)
+        rates.append([(g[k + 1] - g[k]) * 8 / 0.1 for k in range(nk)])
+    return grid, rates[:n], rates[n]
 
 
 class Lab:
@@ -319,13 +337,19 @@ class Lab:
         if m == "none":
             return
         n = self.n
+        cap = int(self.H * (1 - self.a.headroom / 100))
         if m == "daqs":
-            self.daqsd.start(name, "minimum_guarantee", self.H, n, mins={g_vm: g} if g_vm else {})
+            self.daqsd.start(name, "minimum_guarantee", cap, n, mins={g_vm: g} if g_vm else {})
         elif m == "paper2023":
-            self.daqsd.start(name, "paper2023", self.H, n, mins={g_vm: g} if g_vm else {})
+            self.daqsd.start(name, "paper2023", cap, n, mins={g_vm: g} if g_vm else {})
         elif m == "static":
-            maxs = {"vm%d" % i: self.H - g for i in range(1, n + 1) if "vm%d" % i != g_vm}
-            self.daqsd.start(name, "standalone", self.H, n, maxs=maxs)
+            # what `ip link set PF vf N max_tx_rate` can do: a fixed cap per
+            # best-effort VM, the capacity less the guarantee shared among
+            # them (fig3: H - g, as the paper's "ip link"), through daqsd's
+            # static policy (standalone: each VM's max, else the capacity)
+            be = [i for i in range(1, n + 1) if "vm%d" % i != g_vm]
+            maxs = {"vm%d" % i: (cap - g) // len(be) for i in be}
+            self.daqsd.start(name, "standalone", cap, n, maxs=maxs)
         else:
             die("unknown method " + m)
         time.sleep(1.0)
@@ -341,6 +365,9 @@ class Lab:
         spec = " ".join("%d:%g:%d:%d" % (v, st, d + 2 if st + d >= dur else d, p) for (v, st, d, p) in segs)
         ans = self.guest.command("run %s %d %s" % (name, dur, spec), timeout=dur + 120)
         self.daqsd.stop()
+        with open(os.path.join(self.out, "%s.samples" % name), "w") as f:
+            f.write("# T_NS then rx_bytes rx_packets of p1..p%d (nic side of each VM's veth), tx of up0\n" % self.n)
+            f.write("\n".join(a[2:] for a in ans if a.startswith("d ")) + "\n")
         parsed = parse_samples(ans, self.n)
         if not parsed:
             die("phase %s: no samples from the guest: %s" % (name, ans[:5]))
@@ -348,6 +375,19 @@ class Lab:
         for a in ans:
             if a.startswith("i ") and "error" in a:
                 progress("  iperf3: " + a[2:])
+        # daqs' tx_wire_bytes against the lab's estimate from the nic side
+        checks = []
+        for a in ans:
+            f = a.split()
+            if len(f) == 9 and f[0] == "w" and f[2] != "-" and f[6] != "-":
+                dq = int(f[6]) - int(f[2])
+                est = wire_bytes(int(f[7]) - int(f[3]), int(f[8]) - int(f[4]))
+                if dq > 1e6:
+                    checks.append("%s %.3f" % (f[1], est / dq))
+        if checks:
+            progress("  lab wire estimate / daqs tx_wire_bytes: " + ", ".join(checks))
+            with open(os.path.join(self.out, "wirecheck.txt"), "a") as fh:
+                fh.write("%s %s\n" % (name, " ".join(checks)))
         with open(os.path.join(self.out, "%s.csv" % name), "w") as f:
             f.write("t_s," + ",".join("vm%d_bps" % (i + 1) for i in range(self.n)) + ",link_bps\n")
             for k in range(len(link)):
@@ -510,12 +550,15 @@ def scenario_fig4(lab, a, res):
             pass
         convs = []
         jains = []
+        bad = stalls(r)
         for j in range(n - 1):
             st_k = int(T * (j + 1) * 10)
             obs = observed_start(r[j + 1], st_k - 5, H)
             if obs is None:
                 continue
-            c = hold_time(r[0], obs, target)
+            # until the guarantee holds for the rest of the stage
+            end_k = min(nk, int(T * (j + 2) * 10))
+            c = settle_time(r[0][:end_k], obs, target, bad)
             convs.append(None if c is None else c / 10.0)
             # stage j+1: BE VMs 2..j+2 active; skip its first 2 s
             s0, s1 = st_k + 20, min(nk, st_k + int(T * 10))
@@ -640,10 +683,10 @@ def report(lab, a, res):
     L = []
     L.append("# daqs lab: %s" % os.path.basename(a.out))
     L.append("")
-    L.append("Shared link H = %g Mbit/s (tc tbf in the guest), %s, kernel %s, QEMU TCG. "
+    L.append("Shared link H = %g Mbit/s (tc tbf in the guest), daqsd's capacity %g Mbit/s, %s, kernel %s, QEMU TCG. "
              "Rates are wire rates from the nic-side veth counters in 100 ms windows; "
              "metrics as defined in docs/lab.md (warm-up %.0f s skipped)." %
-             (H / 1e6, "--vms netns", a.kv, WARMUP_S))
+             (H / 1e6, H * (1 - a.headroom / 100) / 1e6, "--vms netns", a.kv, WARMUP_S))
     L.append("")
     if "fig3" in res:
         f = res["fig3"]
@@ -682,7 +725,7 @@ def report(lab, a, res):
                  "(25%%) alternates busy and idle" % a.seed)
         L.append("")
         L.append("| method | total Mbit/s | utilisation | accuracy (busy) | accuracy, all busy windows (stalls) | G back after busy (median / max) | "
-                 "others take 95%% of freed (median / max) | Jain (active BE) |")
+                 "others take 95% of freed (median / max) | Jain (active BE) |")
         L.append("|---|---|---|---|---|---|---|---|")
         for r in f["rows"]:
             L.append("| %s | %.1f | %.1f%% | %.1f%% | %.1f%% (%d) | %s | %s | %.3f |" %
@@ -708,29 +751,45 @@ def plots(a, res):
         progress("gnuplot is not installed: no plots (tests/deps.sh installs gnuplot-nox)")
         return made
     if "fig3" in res:
+        # the paper's Fig. 3: a baseline group (both VMs without control,
+        # the guaranteed VM alone), then one group per guarantee with a
+        # stacked bar per method; the total's % of the baseline on top
+        f3 = res["fig3"]
         dat = os.path.join(a.out, "fig3.dat")
+        groups = []
+        none = [r for r in f3["rows"] if r["method"] == "none"][0]
+        groups.append(("baseline", [("both VMs", none["g_mbit"], none["be_mbit"], 100.0),
+                                    ("G alone", mbit(f3["g_alone"]), 0.0, float("nan"))]))
+        for gp in a.guarantees:
+            bars = [(r["method"], r["g_mbit"], r["be_mbit"], 100 * r["utilisation"])
+                    for r in f3["rows"] if r["guarantee_pct"] == gp and r["method"] != "none"]
+            groups.append(("guarantee %g%% = %g" % (gp, a.capacity * gp / 100), bars))
+        x = 0
+        xt = []
         with open(dat, "w") as f:
-            for gp in a.guarantees:
-                f.write("# guarantee %g\n" % gp)
-                for r in res["fig3"]["rows"]:
-                    if r["guarantee_pct"] == gp:
-                        f.write('"%s" %.2f %.2f %.2f\n' % (r["method"], r["g_mbit"], r["be_mbit"], mbit(r["guarantee"])))
-                f.write("\n\n")
-        gp_lines = ["set terminal pngcairo size 1000,520 font 'sans,11'" if pngcairo() else "set terminal png size 1000,520",
+            for gi, (title, bars) in enumerate(groups):
+                for (lab_, g_, be_, pc) in bars:
+                    f.write('%d %.2f %.2f %s "%s"\n' % (x, g_, be_, "%.1f%%" % pc if pc == pc else '""', lab_))
+                    xt.append('"%s" %d' % (lab_, x))
+                    x += 1
+                xg = x - len(bars) / 2.0 - 0.5
+                xt.append('"\\n\\n%s" %.1f' % (title.replace("%", "%%"), xg))
+                x += 1
+        gp_lines = ["set terminal pngcairo size 1100,520 font 'sans,10'" if pngcairo() else "set terminal png size 1100,520",
                     "set output '%s/fig3.png'" % a.out,
-                    "set title 'fig3: guaranteed VM (1 stream) vs best-effort VM (5 streams), H = %g Mbit/s'" % a.capacity,
-                    "set style data histograms", "set style histogram rowstacked title offset 0,-1",
-                    "set style fill solid 0.85 border -1", "set boxwidth 0.8", "set ylabel 'Mbit/s (wire)'",
-                    "set yrange [0:%g]" % (a.capacity * 1.15), "set key top left horizontal",
-                    "set xtics rotate by -30 font ',9'", "set grid ytics", "set bmargin 5"]
-        plot = []
-        for j, gp in enumerate(a.guarantees):
-            t = "G" if j == 0 else ""
-            b = "BE" if j == 0 else ""
-            plot.append("newhistogram '%g%% = %g' lt 1, '%s' index %d using 2:xtic(1) title '%s' lc rgb '#1f77b4', "
-                        "'' index %d using 3 title '%s' lc rgb '#ff7f0e'" %
-                        (gp, a.capacity * gp / 100, dat, j, t, j, b))
-        gp_lines.append("plot " + ", ".join(plot))
+                    "set title 'fig3 (lab): guaranteed VM (1 stream) vs best-effort VM (5 streams), H = %g Mbit/s, wire rates'" % a.capacity,
+                    "set style fill solid 0.9 border -1", "set boxwidth 0.8", "set ylabel 'Mbit/s'",
+                    "set yrange [0:%g]" % (a.capacity * 1.2), "set xrange [-1:%d]" % x,
+                    "set key top center horizontal", "set grid ytics", "set bmargin 6",
+                    "set xtics (%s) scale 0 font ',9'" % ", ".join(xt)]
+        gp_lines.append("plot '%s' using 1:2 with boxes lc rgb '#4472c4' title 'guaranteed VM (1 stream)', "
+                        "'' using 1:($2+$3) with boxes lc rgb '#ed7d31' notitle, "
+                        "'' using 1:2 with boxes lc rgb '#4472c4' notitle, "
+                        "'' using 1:($3 > 0 ? $2+$3 : 1/0) with boxes lc rgb '#ed7d31' title 'best-effort VM (5 streams)', "
+                        "'' using 1:2 with boxes lc rgb '#4472c4' notitle, "
+                        "'' using 1:($2+$3+3):4 with labels font ',9' notitle, "
+                        "'' using 1:($2/2):(sprintf('%%.1f', $2)) with labels tc rgb 'white' font ',9' notitle"
+                        % dat)
         if run_gnuplot(gp_lines):
             made.append(os.path.join(a.out, "fig3.png"))
     if "fig4" in res:
@@ -780,6 +839,9 @@ def pngcairo():
 
 
 def run_gnuplot(lines):
+    out = [ln for ln in lines if ln.startswith("set output")][0].split("'")[1]
+    with open(out[:-4] + ".gp", "w") as f:
+        f.write("\n".join(lines) + "\n")
     p = subprocess.run(["gnuplot"], input="\n".join(lines) + "\n", capture_output=True, text=True)
     if p.returncode != 0:
         progress("gnuplot failed: " + p.stderr.strip()[:400])
@@ -804,6 +866,8 @@ def main():
     ap.add_argument("--analyze", action="store_true",
                     help="run nothing: compute metrics, table and plots again from the CSVs in --out "
                     "(give the same scenario options as the run)")
+    ap.add_argument("--headroom", type=float, default=0,
+                    help="daqsd's capacity is H less this many percent (default 0: H)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--build", required=True)
     ap.add_argument("--kv", required=True)

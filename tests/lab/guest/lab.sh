@@ -96,6 +96,7 @@ run() {
 	done
 	files="$files /sys/class/net/up0/statistics/tx_bytes /sys/class/net/up0/statistics/tx_packets"
 	rm -f /tmp/run-*.log
+	counters >/tmp/w0.txt
 	# shellcheck disable=SC2086
 	nsx nic sample 100 $((dur * 10 + 11)) $files >/tmp/samples.txt &
 	spid=$!
@@ -117,10 +118,23 @@ run() {
 	# shellcheck disable=SC2086
 	wait $cpids
 	sed 's/^/d /' /tmp/samples.txt >&3
+	# daqs' own count against the lab's, over the phase: "w VM BEFORE AFTER"
+	counters >/tmp/w1.txt
+	paste /tmp/w0.txt /tmp/w1.txt | sed 's/^/w /' >&3
 	for f in /tmp/run-*.log; do
 		[ -f "$f" ] || continue
 		echo "i $(basename "$f" .log) $(grep -E 'SUM.*receiver|[0-9] +sec.*receiver' "$f" | tail -n 1)" >&3
 		grep -q 'error' "$f" && echo "i $(basename "$f" .log) $(grep error "$f" | head -n 1)" >&3
+	done
+}
+
+# counters: per VM "vmI DAQS_TX_WIRE_BYTES NIC_RX_BYTES NIC_RX_PACKETS" ("-": unbound)
+counters() {
+	i=1
+	while [ $i -le "$N" ]; do
+		echo "vm$i $(nsx vm$i cat /sys/class/net/eth0/daqs/tx_wire_bytes 2>/dev/null || echo -)" \
+			"$(nsx nic cat /sys/class/net/p$i/statistics/rx_bytes) $(nsx nic cat /sys/class/net/p$i/statistics/rx_packets)"
+		i=$((i + 1))
 	done
 }
 

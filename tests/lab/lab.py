@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -222,7 +223,32 @@ class Daqsd:
         except (ValueError, subprocess.TimeoutExpired, AttributeError):
             return []
 
+    def poll_start(self, path, period=0.5):
+        """daqsd's own view every period s into path (CSV): what it
+        measured, allocated and pushed for each VM"""
+        self._stop = threading.Event()
+
+        def loop():
+            t0 = time.monotonic()
+            with open(path, "w") as f:
+                f.write("t_s,vm,demand,rate_bps,alloc_bps,limit_bps,in_force_bps,lease_state\n")
+                while not self._stop.wait(period):
+                    for v in self.vms():
+                        f.write("%.2f,%s,%s,%s,%s,%s,%s,%s\n" % (
+                            time.monotonic() - t0, v.get("name"), v.get("demand", ""), v.get("rate_bps", ""),
+                            v.get("alloc_bps", ""), v.get("limit_bps", ""), v.get("in_force_bps", ""),
+                            v.get("lease_state", "")))
+        self._poller = threading.Thread(target=loop, daemon=True)
+        self._poller.start()
+
+    def poll_stop(self):
+        if getattr(self, "_poller", None):
+            self._stop.set()
+            self._poller.join()
+            self._poller = None
+
     def stop(self):
+        self.poll_stop()
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -363,6 +389,8 @@ class Lab:
         # a flow that lasts to the end of the phase runs on past it (and is
         # stopped when sampling ends), so that the last windows are not empty
         spec = " ".join("%d:%g:%d:%d" % (v, st, d + 2 if st + d >= dur else d, p) for (v, st, d, p) in segs)
+        if self.daqsd.proc:
+            self.daqsd.poll_start(os.path.join(self.out, "%s.daqsd.csv" % name))
         ans = self.guest.command("run %s %d %s" % (name, dur, spec), timeout=dur + 120)
         self.daqsd.stop()
         with open(os.path.join(self.out, "%s.samples" % name), "w") as f:
@@ -852,8 +880,8 @@ def run_gnuplot(lines):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vms", default="netns", choices=["netns", "qemu"])
-    ap.add_argument("--capacity", type=float, default=100,
-                    help="H in Mbit/s (default 100: what a TCG guest on 2 cores sustains, see docs/lab.md)")
+    ap.add_argument("--capacity", type=float, default=50,
+                    help="H in Mbit/s (default 50: what a TCG guest on 2 shared cores leaves to the link, see docs/lab.md)")
     ap.add_argument("--scenarios", default="fig3,fig4,churn")
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--guarantees", default="25,37.5,50,62.5,75", help="fig3, percent of H")

@@ -69,7 +69,7 @@ prof_csv() {
 	[ "$(awk -F, 'NR > 1 && $2 != "pps"' "$out" | wc -l)" -gt 0 ] || return 1
 	echo "$out"
 }
-PATH_RE='^(daqs_|nf_hook|__rcu_read|__qdisc|qdisc_|sch_|dev_qdisc|tbf_|htb_|fq_|_raw_spin|__skb_flow_dissect|__skb_get_hash|rb_|validate_xmit_skb_list|ktime_get$|read_tsc|read_hpet)'
+PATH_RE='^(daqs_|nf_hook|__rcu_read|__qdisc|qdisc_|sch_|dev_qdisc|tbf_|htb_|fq_|_raw_spin|native_queued_spin|__skb_flow_dissect|__skb_get_hash|rb_|validate_xmit_skb_list|ktime_get$|read_tsc|read_hpet)'
 GROWN_RE='^(__dev_queue_xmit|__static_call_text_end|ktime_get|read_tsc|read_hpet)$'
 path_share() {
 	awk -F, -v m="$2" -v pre="$PATH_RE" -v gre="$GROWN_RE" '
@@ -484,6 +484,9 @@ EOF
 	echo
 	if [ "$plot_ok" = 1 ]; then
 		echo "![accuracy vs set rate]($img_rel)"
+		echo
+		echo "The error axis is cut at −30% and +10%: fq with 8 streams (a per-flow limit, so"
+		echo "up to 8× the rate) and daqs police with TCP leave the chart; the tables have them."
 		echo
 	fi
 

@@ -5,7 +5,7 @@ KVER ?= $(shell tests/lib/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 DAQS_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
 
-.PHONY: all module debug userspace deps dkms-install style sparse check demo lab fuzz clean
+.PHONY: all module debug userspace deps dkms-install style sparse check demo lab bench fuzz clean
 
 all: module userspace
 
@@ -40,6 +40,12 @@ demo: deps
 # the lab: every scenario (fig3, fig4, churn) and method (docs/lab.md)
 lab: deps
 	tests/lab/lab.sh $(LAB_ARGS)
+
+# control plane and datapath benchmarks; CSVs in build/bench, the report in
+# docs/benchmarks.md
+bench: deps
+	tests/bench/cp.sh
+	tests/bench/datapath.sh
 
 # every libFuzzer target, FUZZ_SECONDS (default 60) each
 fuzz: deps

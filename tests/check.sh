@@ -42,8 +42,13 @@ for series in 6.1 6.12; do
 done
 # daqs-agent in a 6.1 guest, driven by the host over virtio-serial
 suite agent-e2e tests/agent-e2e.sh
-# daqsd on the host controlling a 6.1 guest (and fake guests) over virtio-serial
+# daqsd on the host controlling two 6.1 guests (and fake ones) over virtio-serial
 suite daqsd-e2e tests/daqsd-e2e.sh
+# the lab's short fig3 case: daqs holds a guarantee that no control does not
+suite lab tests/lab/check.sh
+# benchmarks: smokes that each part runs and produces numbers (not how fast)
+suite bench-cp tests/bench/cp.sh --quick
+suite bench-datapath tests/bench/datapath.sh --quick
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -33,22 +33,6 @@ marker() { note "agent-e2e: $*"; }
 
 sysfs() { cat "$SYS/$1" 2>/dev/null; }
 
-start_agent() {
-	local _n _i=0
-	_n=$(grep -c 'serving' "$LOG" 2>/dev/null)
-	# the port is found the agent's own way: /sys/class/virtio-ports/*/name
-	daqs-agent -v >>"$LOG" 2>&1 &
-	AGENT_PID=$!
-	while [ $_i -lt 100 ]; do
-		[ "$(grep -c 'serving' "$LOG")" -gt "${_n:-0}" ] && return 0
-		kill -0 "$AGENT_PID" 2>/dev/null || break
-		_i=$((_i + 1))
-		sleep 0.1
-	done
-	cat "$LOG" >&2
-	return 1
-}
-
 # wait_phase N: 0 when ctl0's rate is N mbit, 2 if its binding is gone (the
 # host is finished), 1 after PHASE_WAIT seconds
 wait_phase() {
@@ -131,7 +115,7 @@ while [ $i -lt 60 ]; do
 done >/tmp/dummies.batch
 ip -batch /tmp/dummies.batch || fail setup "60 dummies"
 iperf3_server "$NS" || fail setup "iperf3 server"
-check agent_started start_agent || finish
+check agent_started agent_start "$LOG" || finish
 # light, steady traffic: the counters the host reads must move
 iperf3 -c 198.51.100.2 -t 600 -b 20M >/tmp/bg.log 2>&1 &
 BG_PID=$!
@@ -169,7 +153,7 @@ old=$AGENT_PID
 kill -9 "$old"
 wait "$old"
 check_eq agent_killed_9 137 "$?"
-check agent_restarted start_agent || finish
+check agent_restarted agent_start "$LOG" || finish
 marker "phase 3 done (agent $old killed, $AGENT_PID serving)"
 
 # --- 4: the rate the host set, measured ------------------------------------

@@ -11,12 +11,20 @@
 #	└────────────────────────────────────┘     └───────────────────────────┘
 #
 # Once a second the guest writes a sample on the result port, which the host
-# reads: "# daqsd-e2e: s up=UPTIME rate=RATE_BPS lease=STATE wire=BPS
-# iperf=MBIT" (wire: veth0's tx_wire_bytes over the last second; iperf: the
-# client's last one-second interval). Otherwise the guest follows what it
-# sees: once veth0's lease has expired (the host killed daqsd) and is active
+# reads: "# daqsd-e2e: s up=UPTIME rate=RATE_BPS avg=BPS lease=STATE wire=BPS
+# iperf=MBIT" (rate: the limit at the end of the second; avg: its mean over
+# the second, read every 100 ms; wire: veth0's tx_wire_bytes over the
+# second; iperf: the client's last one-second interval). Otherwise the
+# guest follows what it sees: once veth0's lease has expired (the host killed daqsd) and is active
 # again (daqsd restarted), it kills the agent with -9, starts it again and
 # reports when daqsd has the device again; then it ends.
+#
+# With daqsd_role=vm2 on the kernel command line it is the second VM, which
+# the host starts and stops while vm1 runs: once daqsd controls veth0 it
+# sends for a while, then stops its agent and writes garbage (random bytes
+# and cut-off frame headers) into its own port, as a broken or hostile
+# guest would, starts the agent again, reports when daqsd has the device
+# again, sends for a while more and ends (the VM powers off).
 . "$(dirname "$0")/lib.sh"
 
 NS=srv
@@ -29,30 +37,22 @@ marker() { note "daqsd-e2e: $*"; }
 sysfs() { cat "$SYS/$1" 2>/dev/null; }
 uptime_ms() { awk '{ printf "%.0f", $1 * 1000 }' /proc/uptime; }
 
-start_agent() {
-	local _n _i=0
-	_n=$(grep -c 'serving' "$LOG" 2>/dev/null)
-	daqs-agent -v >>"$LOG" 2>&1 &
-	AGENT_PID=$!
-	while [ $_i -lt 100 ]; do
-		[ "$(grep -c 'serving' "$LOG")" -gt "${_n:-0}" ] && return 0
-		kill -0 "$AGENT_PID" 2>/dev/null || break
-		_i=$((_i + 1))
-		sleep 0.1
-	done
-	cat "$LOG" >&2
-	return 1
-}
-
 sampler() {
-	local a b t0 t1 w
+	local a b t0 t1 w n sum r
 	a=$(sysfs tx_wire_bytes) t0=$(cut -d' ' -f1 /proc/uptime)
 	while :; do
-		sleep 1
+		# the limit in force, averaged over the second: with two VMs
+		# sending, daqsd moves it a little at every tick
+		n=0 sum=0
+		while [ $n -lt 10 ]; do
+			sleep 0.1
+			r=$(sysfs rate_bps)
+			sum=$((sum + ${r:-0})) n=$((n + 1))
+		done
 		b=$(sysfs tx_wire_bytes) t1=$(cut -d' ' -f1 /proc/uptime)
 		w=$(awk -v a="${a:-0}" -v b="${b:-0}" -v t0="$t0" -v t1="$t1" \
 			'BEGIN { printf "%.0f", (b - a) * 8 / (t1 - t0) }')
-		marker "s up=$t1 rate=$(sysfs rate_bps) lease=$(sysfs lease_state) wire=$w iperf=$(grep -o '[0-9.]* Mbits/sec' /tmp/bg.log | tail -n 1 | cut -d' ' -f1)"
+		marker "s up=$t1 rate=$r avg=$((sum / n)) lease=$(sysfs lease_state) wire=$w iperf=$(grep -o '[0-9.]* Mbits/sec' /tmp/bg.log | tail -n 1 | cut -d' ' -f1)"
 		a=$b t0=$t1
 	done
 }
@@ -115,7 +115,7 @@ netns_new "$NS" &&
 	ip -n "$NS" link set veth1 up ||
 	fail setup "veth pair"
 iperf3_server "$NS" || fail setup "iperf3 server"
-check agent_started start_agent || finish
+check agent_started agent_start "$LOG" || finish
 iperf3 -c 198.51.100.2 -t 900 -i 1 --forceflush >/tmp/bg.log 2>&1 &
 BG_PID=$!
 sampler &
@@ -123,8 +123,42 @@ SAMPLER_PID=$!
 marker ready
 
 # --- daqsd controls veth0 (the host checks the rates) ----------------------
+t_ready=$(uptime_ms)
 wait_lease active "$WAIT" || { fail daqsd_took_control "no lease on veth0 in $WAIT s"; finish; }
-marker "controlled rate=$(sysfs rate_bps)"
+marker "controlled rate=$(sysfs rate_bps) after_ms=$(($(uptime_ms) - t_ready))"
+
+if grep -q 'daqsd_role=vm2' /proc/cmdline; then
+	sleep "${DAQS_VM2_SEND:-12}"
+	# garbage into the port, from inside the guest: the agent holds the
+	# port (a virtio-serial port opens once), so it stops first
+	port=''
+	for p in /sys/class/virtio-ports/*; do
+		[ "$(cat "$p/name" 2>/dev/null)" = org.daqs.0 ] && port=/dev/${p##*/}
+	done
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID"
+	AGENT_PID=''
+	n=0
+	for i in 1 2 3 4 5 6 7 8; do
+		# 8 KiB of random bytes, then a frame's magic, cut off
+		head -c 8192 /dev/urandom >"$port" && printf '\211DQS' >"$port" &&
+			n=$((n + 8196))
+		sleep 0.25
+	done
+	check_gt garbage_written "$n" 0
+	marker "garbage bytes=$n port=$port"
+	sleep 1
+	check agent_restarted agent_start "$LOG" || finish
+	t_start=$(uptime_ms)
+	if wait_renewal 30; then
+		marker "recovered after_ms=$(($(uptime_ms) - t_start)) rate=$(sysfs rate_bps)"
+	else
+		fail daqsd_controls_after_garbage "lease $(sysfs lease_state)"
+	fi
+	sleep "${DAQS_VM2_SEND:-12}"
+	marker "done"
+	finish
+fi
 
 # --- kill -9 daqsd: the lease expires; daqsd restarted: active again --------
 wait_lease expired "$WAIT" || { fail lease_expired_seen "veth0's lease never expired"; finish; }
@@ -141,7 +175,7 @@ wait "$old"
 check_eq agent_killed_9 137 "$?"
 t_kill=$(uptime_ms)
 marker "agent killed"
-check agent_restarted start_agent || finish
+check agent_restarted agent_start "$LOG" || finish
 t_start=$(uptime_ms)
 if wait_renewal 30 && [ "$(sysfs rate_bps)" = "$before" ]; then
 	t_back=$(uptime_ms)

@@ -342,3 +342,23 @@ rate_change_stats() {
 		printf " -1\n"
 	}' "$1"
 }
+
+# agent_start LOG [ARGS...]: start daqs-agent -v in the background, logging to
+# LOG, and wait (10 s at most) until it says it is serving its port; its pid
+# is in $AGENT_PID. The port is found the agent's own way
+# (/sys/class/virtio-ports/*/name) unless ARGS name one.
+agent_start() {
+	local _log=$1 _n _i=0
+	shift
+	_n=$(grep -c 'serving' "$_log" 2>/dev/null)
+	daqs-agent -v "$@" >>"$_log" 2>&1 &
+	AGENT_PID=$!
+	while [ $_i -lt 100 ]; do
+		[ "$(grep -c 'serving' "$_log")" -gt "${_n:-0}" ] && return 0
+		kill -0 "$AGENT_PID" 2>/dev/null || break
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	cat "$_log" >&2
+	return 1
+}

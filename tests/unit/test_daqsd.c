@@ -576,29 +576,10 @@ static char *daqsctl(const char *args, int *rc)
 	return out;
 }
 
-/* the number after "key": in the JSON object of VM name; false if absent */
-static bool json_vm_u64(const char *json, const char *name, const char *key,
-			uint64_t *v)
+/* the number after "key": in the flat JSON object that begins at o */
+static bool json_obj_u64(const char *o, const char *key, uint64_t *v)
 {
-	char pat[96];
-	const char *o, *end, *k;
-
-	snprintf(pat, sizeof(pat), "{\"name\":\"%s\"", name);
-	o = strstr(json, pat);
-	if (!o)
-		return false;
-	end = strchr(o, '}');
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	k = strstr(o, pat);
-	if (!k || k > end)
-		return false;
-	return sscanf(k + strlen(pat), "%" SCNu64, v) == 1;
-}
-
-/* key of the daqsd record */
-static bool json_daqsd_u64(const char *json, const char *key, uint64_t *v)
-{
-	const char *o = strstr(json, "{\"daqsd\":{"), *end, *k;
+	const char *end, *k;
 	char pat[64];
 
 	if (!o)
@@ -609,6 +590,22 @@ static bool json_daqsd_u64(const char *json, const char *key, uint64_t *v)
 	if (!k || k > end)
 		return false;
 	return sscanf(k + strlen(pat), "%" SCNu64, v) == 1;
+}
+
+/* key in the JSON object of VM name; false if absent */
+static bool json_vm_u64(const char *json, const char *name, const char *key,
+			uint64_t *v)
+{
+	char pat[96];
+
+	snprintf(pat, sizeof(pat), "{\"name\":\"%s\"", name);
+	return json_obj_u64(strstr(json, pat), key, v);
+}
+
+/* key of the daqsd record */
+static bool json_daqsd_u64(const char *json, const char *key, uint64_t *v)
+{
+	return json_obj_u64(strstr(json, "{\"daqsd\":{"), key, v);
 }
 
 static bool json_vm_is(const char *json, const char *name, const char *kv)

@@ -111,6 +111,17 @@ label() {
 	esac
 }
 # get FILE KEY FIELD: field 2..5 (n median min max) of KEY
+# md_header "| a | b |" "|---|---|" COLUMNS...: a table's header, one column per word
+md_header() {
+	local lead=$1 rule=$2 c
+	shift 2
+	printf '%s' "$lead"
+	for c in "$@"; do printf ' %s |' "$c"; done
+	echo
+	printf '%s' "$rule"
+	for c in "$@"; do printf -- '---|'; done
+	echo
+}
 get() { awk -v k="$2" -v f="$3" '$1 == k { print $f; exit }' "$1"; }
 kpps() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1e3 }'; }
 mb() { awk -v v="$1" 'BEGIN { printf (v >= 100e6 ? "%.0f" : "%.1f"), v / 1e6 }'; }
@@ -386,12 +397,8 @@ figure that host noise does not move: a ratio of about 1 − share/100.
 
 EOF
 		methods_present=$(awk -F, 'NR > 1 { print $1 }' "$f" | awk '!s[$0]++')
-		printf '| symbol |'
-		for m in $methods_present; do printf ' %s |' "$m"; done
-		echo
-		printf '|---|'
-		for m in $methods_present; do printf -- '---|'; done
-		echo
+		# shellcheck disable=SC2086
+		md_header '| symbol |' '|---|' $methods_present
 		shares=''
 		for m in $methods_present; do
 			shares="$shares $m=$(path_share "$f" "$m")"
@@ -459,12 +466,8 @@ EOF
 
 	echo "### Error at a glance (median error %, n/a: the guest cannot carry it)"
 	echo
-	printf '| set rate | traffic |'
-	for m in $acc_methods; do printf ' %s |' "$m"; done
-	echo
-	printf '|---|---|'
-	for m in $acc_methods; do printf -- '---|'; done
-	echo
+	# shellcheck disable=SC2086
+	md_header '| set rate | traffic |' '|---|---|' $acc_methods
 	for r in $rates; do
 		for t in $traffics; do
 			printf '| %s | %s |' "$r" "$(tname "$t")"

@@ -542,6 +542,21 @@ def scenario_fig3(lab, a, res):
     return rows
 
 
+def run_methods(lab, a, name, n, D, segs, g):
+    """Boot n VMs; vm1 alone first (what it sends by itself), then the
+    schedule segs under every method. Returns (shutdown ok, runs by method,
+    vm1's mean rate alone)."""
+    lab.boot(n, name)
+    runs = {}
+    try:
+        ga = lab.run("%s-alone-g" % name, "none", a.fig3_seconds, [(1, 0, a.fig3_seconds, 1)])
+        for m in a.methods:
+            runs[m] = lab.run("%s-%s" % (name, m), m, D, segs, g_vm="vm1", g=g)
+    finally:
+        ok = lab.shutdown()
+    return ok, runs, mean(steady(ga["rates"][0]))
+
+
 def fig4_schedule(n_be, T, streams=2):
     segs = [(1, 0, T * (n_be + 1), 1)]
     for j in range(n_be):
@@ -556,16 +571,8 @@ def scenario_fig4(lab, a, res):
     n = 8
     g = int(H * 0.25)
     D = T * n
-    lab.boot(n, "fig4")
     segs = fig4_schedule(n - 1, T)
-    runs = {}
-    try:
-        ga = lab.run("fig4-alone-g", "none", a.fig3_seconds, [(1, 0, a.fig3_seconds, 1)])
-        for m in a.methods:
-            runs[m] = lab.run("fig4-%s" % m, m, D, segs, g_vm="vm1", g=g)
-    finally:
-        ok = lab.shutdown()
-    g_alone = mean(steady(ga["rates"][0]))
+    ok, runs, g_alone = run_methods(lab, a, "fig4", n, D, segs, g)
     target = min(g, g_alone)
     none_tot = None
     rows = []
@@ -638,15 +645,7 @@ def scenario_churn(lab, a, res):
     T = a.fig4_step
     rng = random.Random(a.seed)
     segs = churn_schedule(rng, n - 1, D, T)
-    lab.boot(n, "churn")
-    runs = {}
-    try:
-        ga = lab.run("churn-alone-g", "none", a.fig3_seconds, [(1, 0, a.fig3_seconds, 1)])
-        for m in a.methods:
-            runs[m] = lab.run("churn-%s" % m, m, D, segs, g_vm="vm1", g=g)
-    finally:
-        ok = lab.shutdown()
-    g_alone = mean(steady(ga["rates"][0]))
+    ok, runs, g_alone = run_methods(lab, a, "churn", n, D, segs, g)
     target = min(g, g_alone)
     gsegs = [s for s in segs if s[0] == 1]
     rows = []

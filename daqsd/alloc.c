@@ -384,7 +384,7 @@ static void alloc_maxmin(const struct daqs_policy *p, uint64_t capacity,
 	m = 0;
 	for (i = 0; i < n; i++) {
 		struct daqs_vm_in *vm = &vms[i];
-		uint64_t a, vmin;
+		uint64_t a;
 
 		if (!vm->present) {
 			set_absent(vm, &limits[i]);
@@ -395,14 +395,20 @@ static void alloc_maxmin(const struct daqs_policy *p, uint64_t capacity,
 		a = min_u64(a, left);
 		left -= a;
 		vm->st.alloc_bps = a;
-		vmin = use_min ? min_u64(vm->min_bps, vm_max(vm, capacity)) : 0;
 		/*
-		 * A VM below its minimum keeps a limit of its minimum: if it
-		 * starts sending it is not held down by a limit it did not
-		 * ask for, and sending beyond its allocation makes it
-		 * UNSATISFIED, which restores the minimum next tick.
+		 * The limit is the allocation, minimum or not: the limits
+		 * never add up to more than the link, so a VM that wants more
+		 * always reaches its allocation, at the bottleneck too, and
+		 * shows it (UNSATISFIED) the next tick. An idle guaranteed VM
+		 * that starts is held to its small allocation for that one
+		 * tick; its minimum is allocated first at the next one. (A
+		 * limit of its minimum while it lent the minimum out
+		 * overcommitted the link: at the bottleneck its one flow lost
+		 * to its neighbours' many, it stayed below its allocation,
+		 * looked satisfied, and was held below its guarantee for as
+		 * long as the neighbours were busy: docs/policy.md.)
 		 */
-		limits[i] = max_u64(max_u64(a, vmin), DAQS_RATE_MIN_BPS);
+		limits[i] = max_u64(a, DAQS_RATE_MIN_BPS);
 	}
 }
 

@@ -22,16 +22,18 @@
  * HOLDs the previous allocation: nothing changes because of a missing
  * sample.
  *
- * Guarantees. Allocations always sum to at most the capacity, so no VM can
- * push another below its allocation at the bottleneck, and the saturation
- * test is never fooled by a squeezed VM. The limit of a VM with a minimum
- * is max(allocation, minimum): one that is idle lends its minimum to the
- * others (work conservation) yet can start sending at once; the first tick
- * it sends more than its small allocation it is UNSATISFIED and gets its
- * whole minimum back. Hence the one documented slack:
+ * Guarantees. Allocations always sum to at most the capacity, and every
+ * limit is its allocation, so the limits never overcommit the link: no VM
+ * can push another below its allocation at the bottleneck, and the
+ * saturation test is never fooled by a squeezed VM. A VM with a minimum is
+ * allocated its minimum first, but only up to its demand: one that is idle
+ * lends its minimum to the others (work conservation) and is limited to its
+ * small allocation; the first tick it sends more than 97.5% of that, it is
+ * UNSATISFIED and gets its whole minimum back at the next tick:
  *
- *   limit = max(allocation, minimum, DAQS_RATE_MIN_BPS)
- *   sum(limits) <= capacity + sum over VMs of (limit - allocation)
+ *   limit = max(allocation, DAQS_RATE_MIN_BPS)
+ *   sum(limits) <= capacity, but for the smallest rate of a VM allocated
+ *   less than that
  *
  * Limits are never 0, which means "no limit" to the guest, nor below the
  * datapath's smallest rate (8 kbit/s): a present VM gets at least the

@@ -128,9 +128,10 @@ static void sim_tick(struct sim *s, const struct fvm *v)
 	for (i = 0; i < s->n; i++) {
 		struct daqs_vm_in *in = &s->in[i];
 
+		/* a VM that was not there has no previous counter */
+		in->rate_known = s->tick > 0 && in->present;
 		in->name = v[i].name;
 		in->present = v[i].present;
-		in->rate_known = s->tick > 0;
 		in->rate_bps = s->rate[i];
 		in->limit_bps = s->limit[i];
 		in->min_bps = v[i].min;
@@ -187,30 +188,33 @@ static uint64_t umax(uint64_t a, uint64_t b)
 
 /*
  * The invariants of every tick of a max-min policy: allocations within the
- * capacity, and each limit exactly max(allocation, minimum, smallest rate),
- * so the limits exceed the capacity by no more than the unused minimums
- * (and the smallest rate of a VM allocated nothing).
+ * capacity, and each limit exactly max(allocation, smallest rate), so the
+ * limits never overcommit the link (but for the smallest rate of a VM
+ * allocated less): a guaranteed VM lending its minimum is limited to what
+ * it was allocated, or its neighbours could squeeze it at the bottleneck.
  */
 static void check_invariants(const struct sim *s)
 {
-	uint64_t sum_alloc = 0;
+	uint64_t sum_alloc = 0, sum_limit = 0, slack = 0;
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
 		const struct daqs_vm_in *in = &s->in[i];
-		uint64_t vmin = s->pol.kind == DAQS_POLICY_MINIMUM_GUARANTEE ?
-				in->min_bps : 0;
 
 		if (!in->present) {
 			assert_int_equal(s->limit[i], 0);
 			continue;
 		}
 		assert_true(s->limit[i] <= C_BPS);
-		assert_int_equal(s->limit[i], umax(umax(in->st.alloc_bps, vmin),
+		assert_int_equal(s->limit[i], umax(in->st.alloc_bps,
 						   DAQS_RATE_MIN_BPS));
 		sum_alloc += in->st.alloc_bps;
+		sum_limit += s->limit[i];
+		if (in->st.alloc_bps < DAQS_RATE_MIN_BPS)
+			slack += DAQS_RATE_MIN_BPS - in->st.alloc_bps;
 	}
 	assert_true(sum_alloc <= C_BPS);
+	assert_true(sum_limit <= C_BPS + slack);
 }
 
 /* --- policies and the solver --------------------------------------------------- */
@@ -379,15 +383,15 @@ static void test_tick_table(void **state)
 			{ true, 200, 200, 200, 100, 0, 1, 200, DAQS_DEMAND_UNSATISFIED },
 			{ true, 200, 200, 200, 0, 0, 1, 200, DAQS_DEMAND_UNSATISFIED },
 		} },
-		{ "idle guaranteed VM: lends its minimum, keeps its limit",
+		{ "idle guaranteed VM: lends its minimum, limited to what it uses",
 		  DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
-			{ true, 0, 300, 300, 300, 0, 1, 300, DAQS_DEMAND_SATISFIED },
+			{ true, 0, 300, 300, 300, 0, 1, 0.4, DAQS_DEMAND_SATISFIED },
 			{ true, 100, 100, 100, 0, 0, 1, 399.6, DAQS_DEMAND_UNSATISFIED },
 		} },
-		{ "guaranteed VM sending past its small allocation gets its minimum",
+		{ "guaranteed VM filling its small allocation gets its minimum",
 		  DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
-			{ true, 60, 300, 1, 300, 0, 1, 300, DAQS_DEMAND_UNSATISFIED },
-			/* squeezed by its burst: looks satisfied for a tick */
+			{ true, 1, 1, 1, 300, 0, 1, 300, DAQS_DEMAND_UNSATISFIED },
+			/* a dip of its own: looks satisfied for a tick */
 			{ true, 340, 399, 399, 0, 0, 1, 100, DAQS_DEMAND_SATISFIED },
 		} },
 		{ "a minimum is a floor under the weighted share, not added to it",
@@ -516,8 +520,9 @@ static void test_minimums_over_capacity(void **state)
 	assert_int_equal(daqs_alloc(&p, 300 * MBIT, in, 2, out, &st), 0);
 	assert_int_equal(in[0].st.alloc_bps, 180 * MBIT);
 	assert_int_equal(in[1].st.alloc_bps, 120 * MBIT);
-	assert_int_equal(out[0], 240 * MBIT);	/* its minimum, as a limit */
-	assert_int_equal(out[1], 160 * MBIT);
+	/* limited to what they have: the limits never overcommit the link */
+	assert_int_equal(out[0], 180 * MBIT);
+	assert_int_equal(out[1], 120 * MBIT);
 	daqs_alloc_state_release(&st);
 }
 
@@ -634,7 +639,8 @@ static void test_idle_guarantee(void **state)
 	sim_tick(&s, v);
 	check_invariants(&s);
 	assert_true(s.rate[1] >= C_BPS * 95 / 100);
-	assert_true(s.limit[0] >= C_BPS / 2);	/* can start at once */
+	/* limited to what it was allocated: the link is never overcommitted */
+	assert_true(s.limit[0] < C_BPS / 100);
 
 	/* busy again: the guarantee is back within one tick of showing it */
 	v[0].offered = C_BPS;
@@ -647,6 +653,48 @@ static void test_idle_guarantee(void **state)
 		sim_tick(&s, v);
 		check_invariants(&s);
 		assert_true(s.rate[0] >= C_BPS / 2 * 98 / 100);
+	}
+	sim_free(&s);
+}
+
+/*
+ * A guaranteed VM's own dip (a stall, a loss) with seven busy neighbours:
+ * for a tick it looks satisfied and lends part of its minimum, but it is
+ * limited to what it keeps, so the limits never overcommit the link (in
+ * the lab, a limit of the whole minimum while lending it let the
+ * neighbours' fourteen flows squeeze its one at the bottleneck for good).
+ * It fills what it keeps and has its minimum back two ticks after the dip.
+ */
+static void test_guarantee_dip(void **state)
+{
+	struct fvm v[8];
+	struct sim s;
+	unsigned int k, i;
+
+	(void)state;
+	v[0] = (struct fvm){ "guarantee", true, C_BPS, 1, C_BPS / 4, 0, 1 };
+	for (i = 1; i < 8; i++)
+		v[i] = (struct fvm){ "best-effort", true, C_BPS, 2, 0, 0, 1 };
+	sim_init(&s, DAQS_POLICY_MINIMUM_GUARANTEE, 8);
+	for (k = 0; k < 5; k++)
+		sim_tick(&s, v);
+	assert_true(s.rate[0] >= C_BPS / 4 * 98 / 100);
+
+	/* one window in which it sends half its minimum */
+	v[0].offered = C_BPS / 8;
+	sim_tick(&s, v);
+	v[0].offered = C_BPS;
+	check_invariants(&s);
+	assert_int_equal(s.in[0].st.demand, DAQS_DEMAND_SATISFIED);
+	assert_true(s.limit[0] < C_BPS / 4);
+	sim_tick(&s, v);	/* it fills what it kept: seen */
+	check_invariants(&s);
+	assert_int_equal(s.in[0].st.demand, DAQS_DEMAND_UNSATISFIED);
+	assert_true(s.limit[0] >= C_BPS / 4);
+	for (k = 0; k < 10; k++) {
+		sim_tick(&s, v);
+		check_invariants(&s);
+		assert_true(s.rate[0] >= C_BPS / 4 * 98 / 100);
 	}
 	sim_free(&s);
 }
@@ -956,6 +1004,7 @@ int main(void)
 		cmocka_unit_test(test_fig3),
 		cmocka_unit_test(test_fig4),
 		cmocka_unit_test(test_idle_guarantee),
+		cmocka_unit_test(test_guarantee_dip),
 		cmocka_unit_test(test_vm_leaves),
 		cmocka_unit_test(test_stuck_limits),
 		cmocka_unit_test(test_first_sample),

@@ -46,6 +46,8 @@ suite agent-e2e tests/agent-e2e.sh
 suite daqsd-e2e tests/daqsd-e2e.sh
 # the lab's short fig3 case: daqs holds a guarantee that no control does not
 suite lab tests/lab/check.sh
+# the same case with one QEMU guest per VM, NICs on a host bridge
+suite lab-qemu tests/lab/check.sh --vms qemu
 # benchmarks: smokes that each part runs and produces numbers (not how fast)
 suite bench-cp tests/bench/cp.sh --quick
 suite bench-datapath tests/bench/datapath.sh --quick

@@ -125,6 +125,16 @@ vmf() {
 	[ -n "$o" ] || printf '%s %s %s: %s\n' "$(date +%T.%N)" "$1" "$2" "$j" >>"$build/vmf-miss.log"
 	{ printf '%s' "$o" | grep -o "\"$2\":[^,}]*" | head -n 1 | cut -d: -f2- | tr -d '"'; } || true
 }
+# snap COND: the bash condition over fields of one `daqsctl -j vms` (vmf
+# calls in COND read the same snapshot: a limit and the limit in force read
+# a moment apart can straddle a tick)
+snap() {
+	local r=1
+	VMS_SNAP=$("$daqsctl" -j vms socket "$ctl" 2>&1) || true
+	[ -n "$VMS_SNAP" ] && eval "$1" && r=0
+	VMS_SNAP=''
+	return $r
+}
 # wait_for SECONDS COND: until the bash condition holds
 wait_for() {
 	local end=$(($(now_ms) + $1 * 1000))
@@ -300,13 +310,9 @@ if marker garbage 90 "$res2" "$RUN2_PID"; then
 	# in force under an active lease (one snapshot: vm1's share moves
 	# when vm2 comes back)
 	vm1_ok() {
-		VMS_SNAP=$("$daqsctl" -j vms socket "$ctl" 2>&1) || true
-		local r=1
-		kill -0 "$DAQSD_PID" && [ "$(vmf vm1 lease_state)" = active ] &&
+		kill -0 "$DAQSD_PID" && snap '[ "$(vmf vm1 lease_state)" = active ] &&
 			[ "$(vmf vm1 in_force_bps)" = "$(vmf vm1 pushed_bps)" ] &&
-			[ "$(vmf vm1 sets)" -gt $((sets0 + 3)) ] && r=0
-		VMS_SNAP=''
-		return $r
+			[ "$(vmf vm1 sets)" -gt $((sets0 + 3)) ]'
 	}
 	check vm1_control_unaffected_by_garbage 'wait_for 5 vm1_ok' \
 		"daqsd alive? lease $(vmf vm1 lease_state), in force $(vmf vm1 in_force_bps) vs pushed $(vmf vm1 pushed_bps), sets $sets0 -> $(vmf vm1 sets)"
@@ -415,7 +421,7 @@ rtt_allow_ms=50
 log_mark=$(wc -l <"$build/daqsd.log")
 t_restart=$(now_ms)
 start_daqsd
-if wait_for 20 '[ "$(vmf vm1 controlled)" = true ] && [ "$(vmf vm1 lease_state)" = active ] && [ -n "$(vmf vm1 pushed_bps)" ] && [ "$(vmf vm1 in_force_bps)" = "$(vmf vm1 pushed_bps)" ]'; then
+if wait_for 20 'snap '"'"'[ "$(vmf vm1 controlled)" = true ] && [ "$(vmf vm1 lease_state)" = active ] && [ -n "$(vmf vm1 pushed_bps)" ] && [ "$(vmf vm1 in_force_bps)" = "$(vmf vm1 pushed_bps)" ]'"'"; then
 	d_back=$(($(now_ms) - t_restart))
 	rlog=$(tail -n +"$((log_mark + 1))" "$build/daqsd.log")
 	c_ms=$(printf '%s\n' "$rlog" | sed -n 's/^daqsd: vm vm1: connected to .* \([0-9]*\) ms after daqsd started$/\1/p' | head -n 1)
@@ -437,7 +443,7 @@ check guest_agent_killed 'marker "agent killed" 60' "no 'agent killed' from the 
 t0=$(now_ms)
 check agent_restart_recovered 'marker "agent recovered" 60' "no 'agent recovered' from the guest"
 note "$(grep '^# daqsd-e2e: agent recovered' "$res" | sed 's/^# daqsd-e2e: //')"
-check daqsd_controls_after_agent_restart 'wait_for 10 "[ \"\$(vmf vm1 controlled)\" = true ] && [ \"\$(vmf vm1 lease_state)\" = active ] && [ \"\$(vmf vm1 in_force_bps)\" = \"\$(vmf vm1 limit_bps)\" ]"' \
+check daqsd_controls_after_agent_restart 'wait_for 10 "snap '"'"'[ \"\$(vmf vm1 controlled)\" = true ] && [ \"\$(vmf vm1 lease_state)\" = active ] && [ \"\$(vmf vm1 in_force_bps)\" = \"\$(vmf vm1 limit_bps)\" ]'"'"'"' \
 	"vm1 $(vmf vm1 state) lease $(vmf vm1 lease_state) in force $(vmf vm1 in_force_bps) limit $(vmf vm1 limit_bps)"
 note "daqsd's view of vm1 after the agent restart: connects $c0 -> $(vmf vm1 connects), timeouts $(vmf vm1 timeouts), stalls $(vmf vm1 stalls), bad_frames $(vmf vm1 bad_frames), skipped_bytes $(vmf vm1 skipped_bytes), lease_expired $(vmf vm1 lease_expired), sets $(vmf vm1 sets)"
 

@@ -10,14 +10,20 @@
 # the guaranteed VM's 100 ms rates >= 95% of min(guarantee, what it sends
 # alone)) where none does not, and daqs' aggregate stays within 10% of none's.
 # "ok"/"not ok" lines, "N passed, N failed".
+# check.sh --vms qemu: the same case with one QEMU guest per VM (docs/lab.md).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-out=$top/build/lab/check
+vms=netns
+[ "${1:-}" = --vms ] && vms=${2:-netns}
+run=check
+[ "$vms" = netns ] || run=check-$vms
+out=$top/build/lab/$run
 rm -rf "$out"
-"$top/tests/lab/lab.sh" --run check --scenarios fig3 --methods none,daqs --capacity 50 \
-	--guarantees 37.5 --fig3-seconds "${DAQS_LAB_CHECK_SECONDS:-20}" 2>&1 | tee "$top/build/lab-check.log"
+mkdir -p "$top/build"
+"$top/tests/lab/lab.sh" --run "$run" --vms "$vms" --scenarios fig3 --methods none,daqs --capacity 50 \
+	--guarantees 37.5 --fig3-seconds "${DAQS_LAB_CHECK_SECONDS:-20}" 2>&1 | tee "$top/build/lab-$run.log"
 rc=${PIPESTATUS[0]}
-mv "$top/build/lab-check.log" "$out/lab.log" 2>/dev/null || true
+mv "$top/build/lab-$run.log" "$out/lab.log" 2>/dev/null || true
 /usr/bin/python3 - "$out/metrics.json" "$rc" <<'PY'
 import json, sys
 passed = failed = 0

@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 """The lab's host side (run it through tests/lab/lab.sh, which builds first).
 
-One QEMU guest (tests/lab/guest/lab.sh) plays N VMs, one network namespace
-each; each VM's daqs-agent has its own virtio-serial port, whose host socket
+With --vms netns (the default) one QEMU guest (tests/lab/guest/lab.sh) plays
+N VMs, one network namespace each; with --vms qemu every VM is a QEMU guest
+of its own (tests/lab/guest/vm.sh) whose NIC is a tap on a bridge of this
+host, where the shared link and the sinks are. Either way each VM's
+daqs-agent has its own virtio-serial port, whose host socket
 is in a libvirt-like channel dir <tmp>/ch/domain-I-vmI/org.daqs.0, and one
 daqsd running here controls them all, the real control path. A further port,
 org.daqs.lab, carries this script's commands to the guest. Metrics are
-defined in docs/lab.md; everything is computed here from the guest's 100 ms
-counter samples.
+defined in docs/lab.md; everything is computed here from 100 ms counter
+samples (the guest's nic-side veths, or this host's taps).
 """
 import argparse
 import json
@@ -76,31 +79,14 @@ def mbit(b):
 # the guest and its control port
 
 
-class Guest:
-    def __init__(self, args, n, tmp, outdir, tag):
-        self.n = n
-        self.tmp = tmp
-        self.out = outdir
-        self.ch = os.path.join(tmp, "ch")
-        self.lab_sock = os.path.join(tmp, "lab.sock")
-        os.makedirs(self.ch, exist_ok=True)
-        cmd = [os.path.join(TOP, "tests/qemu/run.sh"), "--kernel", args.kv,
-               "--tests", os.path.join(TOP, "tests/lab/guest"),
-               "--module", os.path.join(args.build, "tree/kmod/daqs.ko"),
-               "--bin", os.path.join(TOP, "daqsd/build/daqsctl"),
-               "--bin", os.path.join(TOP, "daqsd/build/daqs-agent"),
-               "--bin", os.path.join(args.build, "sample"),
-               "--kmod", "bridge", "--smp", "2", "--mem", "2G",
-               "--out", os.path.join(outdir, "guest-" + tag),
-               "--timeout", str(args.guest_timeout)]
-        for i in range(1, n + 1):
-            d = os.path.join(self.ch, "domain-%d-vm%d" % (i, i))
-            os.makedirs(d, exist_ok=True)
-            cmd += ["--virtio-serial", "%s/org.daqs.0,org.daqs.vm%d" % (d, i)]
-        cmd += ["--virtio-serial", self.lab_sock + ",org.daqs.lab", "lab.sh"]
-        self.log = open(os.path.join(outdir, "run-%s.log" % tag), "w")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+class Port:
+    """The lab's command port into one guest (org.daqs.lab, a host unix
+    socket QEMU listens on): one command a line, answered by lines ending
+    with "end CMD"."""
+
+    def __init__(self, path, proc, log):
+        self.proc = proc
+        self.log = log
         self.sock = None
         self.buf = b""
         end = time.time() + 300
@@ -109,14 +95,14 @@ class Guest:
                 die("the guest ended before its control port answered; see %s" % self.log.name)
             try:
                 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                s.connect(self.lab_sock)
+                s.connect(path)
                 self.sock = s
                 break
             except OSError:
                 s.close()
                 time.sleep(0.2)
         if not self.sock:
-            die("no control port at %s" % self.lab_sock)
+            die("no control port at %s" % path)
 
     def command(self, line, timeout=120):
         """Send one command; return its answer lines (without the end line)."""
@@ -144,6 +130,7 @@ class Guest:
             self.buf += data
 
     def close(self):
+        """quit, then wait for the guest's run.sh; True if both went well"""
         ok = True
         try:
             self.command("quit", timeout=30)
@@ -166,6 +153,212 @@ class Guest:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def run_sh(args, outdir, tag, extra, script):
+    """tests/qemu/run.sh for one lab guest, in its own process group"""
+    cmd = [os.path.join(TOP, "tests/qemu/run.sh"), "--kernel", args.kv,
+           "--tests", os.path.join(TOP, "tests/lab/guest"),
+           "--module", os.path.join(args.build, "tree/kmod/daqs.ko"),
+           "--bin", os.path.join(TOP, "daqsd/build/daqsctl"),
+           "--bin", os.path.join(TOP, "daqsd/build/daqs-agent"),
+           "--bin", os.path.join(args.build, "sample"),
+           "--out", os.path.join(outdir, "guest-" + tag),
+           "--timeout", str(args.guest_timeout)] + extra + [script]
+    log = open(os.path.join(outdir, "run-%s.log" % tag), "w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return proc, log
+
+
+class Guest:
+    """--vms netns: one guest plays every VM (tests/lab/guest/lab.sh)."""
+
+    def __init__(self, args, n, tmp, outdir, tag):
+        self.n = n
+        self.ch = os.path.join(tmp, "ch")
+        lab_sock = os.path.join(tmp, "lab.sock")
+        os.makedirs(self.ch, exist_ok=True)
+        extra = ["--kmod", "bridge", "--smp", "2", "--mem", "2G"]
+        for i in range(1, n + 1):
+            d = os.path.join(self.ch, "domain-%d-vm%d" % (i, i))
+            os.makedirs(d, exist_ok=True)
+            extra += ["--virtio-serial", "%s/org.daqs.0,org.daqs.vm%d" % (d, i)]
+        extra += ["--virtio-serial", lab_sock + ",org.daqs.lab"]
+        proc, log = run_sh(args, outdir, tag, extra, "lab.sh")
+        self.log = log
+        self.port = Port(lab_sock, proc, log)
+
+    def command(self, line, timeout=120):
+        return self.port.command(line, timeout)
+
+    def close(self):
+        return self.port.close()
+
+    def kill(self):
+        self.port.kill()
+
+
+class QemuVMs:
+    """--vms qemu: one QEMU guest per VM (tests/lab/guest/vm.sh), each with a
+    virtio-net NIC on a tap of a bridge in a namespace of this host, its own
+    daqs.ko binding, daqs-agent and virtio-serial port; the shaped link and
+    the iperf3 sinks are here too. Answers the commands of lab.sh (setup,
+    unbind, show, run, quit) by driving the guests, so Lab does not care which
+    kind it has."""
+
+    def __init__(self, args, n, tmp, outdir, tag):
+        self.n = n
+        self.out = outdir
+        self.build = args.build
+        self.ns = "daqslab-%d" % os.getpid()
+        self.sink = self.ns + "-sink"
+        self.servers = []
+        self.ports = []
+        self.ch = os.path.join(tmp, "ch")
+        os.makedirs(self.ch, exist_ok=True)
+        self._net_up()
+        procs = []
+        for i in range(1, n + 1):
+            d = os.path.join(self.ch, "domain-%d-vm%d" % (i, i))
+            os.makedirs(d, exist_ok=True)
+            lab_sock = os.path.join(tmp, "lab-vm%d.sock" % i)
+            extra = ["--smp", "1", "--mem", "768M",
+                     "--tap", "%s:tap%d,52:54:00:da:07:%02x" % (self.ns, i, i),
+                     "--append", "daqs_ip=10.0.0.%d/24" % i,
+                     "--virtio-serial", "%s/org.daqs.0" % d,
+                     "--virtio-serial", lab_sock + ",org.daqs.lab"]
+            proc, log = run_sh(args, outdir, "%s-vm%d" % (tag, i), extra, "vm.sh")
+            procs.append((lab_sock, proc, log))
+        self.log = procs[0][2]
+        for lab_sock, proc, log in procs:
+            self.ports.append(Port(lab_sock, proc, log))
+
+    def _ip(self, *a):
+        subprocess.run(["ip"] + list(a), check=True, capture_output=True)
+
+    def _nsx(self, ns, *a, **kw):
+        return subprocess.run(["ip", "netns", "exec", ns] + list(a), **kw)
+
+    def _net_up(self):
+        self._net_down()
+        for ns in (self.ns, self.sink):
+            self._ip("netns", "add", ns)
+            self._nsx(ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+                      "net.ipv6.conf.default.disable_ipv6=1", check=True)
+            self._ip("-n", ns, "link", "set", "lo", "up")
+        self._ip("-n", self.ns, "link", "add", "br0", "type", "bridge", "forward_delay", "0", "stp_state", "0")
+        self._ip("-n", self.ns, "link", "set", "br0", "up")
+        self._ip("-n", self.ns, "link", "add", "up0", "type", "veth", "peer", "name", "sink0", "netns", self.sink)
+        self._ip("-n", self.ns, "link", "set", "up0", "master", "br0", "up")
+        self._ip("-n", self.sink, "addr", "add", "10.0.0.254/24", "dev", "sink0")
+        self._ip("-n", self.sink, "link", "set", "sink0", "up")
+        for i in range(1, self.n + 1):
+            self._ip("-n", self.ns, "tuntap", "add", "dev", "tap%d" % i, "mode", "tap", "vnet_hdr")
+            self._ip("-n", self.ns, "link", "set", "tap%d" % i, "master", "br0", "up")
+
+    def _net_down(self):
+        for p in self.servers:
+            p.terminate()
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.servers = []
+        for ns in (self.ns, self.sink):
+            pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout.split()
+            for pid in pids:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+    def _all(self, fn):
+        """fn(i, port) for every VM at once; -> answers in VM order"""
+        res = [None] * self.n
+        errs = []
+
+        def one(i):
+            try:
+                res[i] = fn(i + 1, self.ports[i])
+            except SystemExit as e:
+                errs.append(str(e))
+        ts = [threading.Thread(target=one, args=(i,)) for i in range(self.n)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        if errs:
+            die("; ".join(errs))
+        return res
+
+    def _tap_counters(self):
+        """per VM (rx_bytes, rx_packets) of its tap: what it sent"""
+        out = []
+        for i in range(1, self.n + 1):
+            r = self._nsx(self.ns, "cat", "/sys/class/net/tap%d/statistics/rx_bytes" % i,
+                          "/sys/class/net/tap%d/statistics/rx_packets" % i,
+                          capture_output=True, text=True).stdout.split()
+            out.append((r + ["-", "-"])[:2])
+        return out
+
+    def command(self, line, timeout=120):
+        w = line.split()
+        if w[0] == "setup":
+            # setup N RATE QDISC...: the shared link, the sinks, then each VM
+            if self._nsx(self.ns, "tc", "qdisc", "add", "dev", "up0", "root", *w[3:],
+                         capture_output=True).returncode:
+                return ["error setup: tc qdisc add dev up0 root %s failed" % " ".join(w[3:])]
+            for i in range(1, self.n + 1):
+                lg = open(os.path.join(self.out, "iperf3-s-%d.log" % i), "w")
+                self.servers.append(subprocess.Popen(
+                    ["ip", "netns", "exec", self.sink, "iperf3", "--server", "--port", str(5200 + i)],
+                    stdout=lg, stderr=subprocess.STDOUT))
+            time.sleep(0.5)
+            return sum(self._all(lambda i, p: p.command("setup %d 10.0.0.254" % i, timeout)), [])
+        if w[0] in ("unbind", "show"):
+            return sum(self._all(lambda i, p: p.command(w[0], timeout)), [])
+        if w[0] == "run":
+            return self._run(w[1], int(w[2]), w[3:], timeout)
+        if w[0] == "quit":
+            return []
+        die("QemuVMs: unknown command " + w[0])
+
+    def _run(self, name, dur, segs, timeout):
+        per = {i: [] for i in range(1, self.n + 1)}
+        for seg in segs:
+            vm, rest = seg.split(":", 1)
+            per[int(vm)].append(rest)
+        files = []
+        for i in range(1, self.n + 1):
+            files += ["/sys/class/net/tap%d/statistics/rx_bytes" % i,
+                      "/sys/class/net/tap%d/statistics/rx_packets" % i]
+        files += ["/sys/class/net/up0/statistics/tx_bytes", "/sys/class/net/up0/statistics/tx_packets"]
+        c0 = self._tap_counters()
+        sampler = subprocess.Popen(["ip", "netns", "exec", self.ns, os.path.join(self.build, "sample"),
+                                    "100", str(dur * 10 + 11)] + files,
+                                   stdout=subprocess.PIPE, text=True)
+        ans = self._all(lambda i, p: p.command("flows %s %d %s" % (name, dur, " ".join(per[i])), timeout))
+        samples = sampler.communicate()[0].splitlines()
+        c1 = self._tap_counters()
+        out = ["d " + ln for ln in samples if ln.strip()]
+        for i in range(self.n):
+            x = [a for a in ans[i] if a.startswith("x ")]
+            d0, d1 = (x[0].split()[1:3] if x else ["-", "-"])
+            out.append("w vm%d %s %s %s vm%d %s %s %s" % (i + 1, d0, c0[i][0], c0[i][1],
+                                                          i + 1, d1, c1[i][0], c1[i][1]))
+            out += [a for a in ans[i] if a.startswith("i ") or a.startswith("error")]
+        return out
+
+    def close(self):
+        oks = self._all(lambda i, p: p.close())
+        self._net_down()
+        return all(oks)
+
+    def kill(self):
+        for p in self.ports:
+            p.kill()
+        self._net_down()
 
 
 # ---------------------------------------------------------------------------
@@ -323,8 +516,13 @@ class Lab:
         if self.a.analyze:
             return
         shutil.rmtree(os.path.join(self.tmp, "ch"), ignore_errors=True)
-        progress("booting the guest for %s: %d VMs (QEMU TCG, 2 vCPUs), one virtio-serial port each" % (tag, n))
-        self.guest = Guest(self.a, n, self.tmp, self.out, tag)
+        if self.a.vms == "qemu":
+            progress("booting %d guests for %s (QEMU TCG, 1 vCPU each), one VM each: NIC on a host bridge, "
+                     "its own virtio-serial port" % (n, tag))
+            self.guest = QemuVMs(self.a, n, self.tmp, self.out, tag)
+        else:
+            progress("booting the guest for %s: %d VMs (QEMU TCG, 2 vCPUs), one virtio-serial port each" % (tag, n))
+            self.guest = Guest(self.a, n, self.tmp, self.out, tag)
         burst = max(64 * 1024, int(self.H / 8 * self.a.burst_ms / 1000))
         qd = "tbf rate %dbit burst %d limit %d" % (self.H, burst, int(self.H / 8 * self.a.queue_ms / 1000) + burst)
         ans = self.guest.command("setup %d %d %s" % (n, self.H, qd), timeout=240)
@@ -710,10 +908,14 @@ def report(lab, a, res):
     L = []
     L.append("# daqs lab: %s" % os.path.basename(a.out))
     L.append("")
-    L.append("Shared link H = %g Mbit/s (tc tbf in the guest), daqsd's capacity %g Mbit/s, %s, kernel %s, QEMU TCG. "
-             "Rates are wire rates from the nic-side veth counters in 100 ms windows; "
+    if a.vms == "qemu":
+        where = ("tc tbf on the host", "one QEMU guest per VM", "the host-side tap counters")
+    else:
+        where = ("tc tbf in the guest", "one guest, a namespace per VM", "the nic-side veth counters")
+    L.append("Shared link H = %g Mbit/s (%s), daqsd's capacity %g Mbit/s, --vms %s (%s), kernel %s, QEMU TCG. "
+             "Rates are wire rates from %s in 100 ms windows; "
              "metrics as defined in docs/lab.md (warm-up %.0f s skipped)." %
-             (H / 1e6, H * (1 - a.headroom / 100) / 1e6, "--vms netns", a.kv, WARMUP_S))
+             (H / 1e6, where[0], H * (1 - a.headroom / 100) / 1e6, a.vms, where[1], a.kv, where[2], WARMUP_S))
     L.append("")
     if "fig3" in res:
         f = res["fig3"]
@@ -900,8 +1102,6 @@ def main():
     ap.add_argument("--kv", required=True)
     ap.add_argument("--guest-timeout", type=int, default=0)
     a = ap.parse_args()
-    if a.vms == "qemu":
-        die("--vms qemu (one QEMU guest per VM, NICs on a host bridge) is not implemented yet; use --vms netns")
     a.methods = [m for m in a.methods.split(",") if m]
     for m in a.methods:
         if m not in METHODS:

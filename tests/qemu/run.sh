@@ -17,9 +17,14 @@
 #   --mq-net              2-queue virtio-net NIC; host side is a multi_queue tap in netns
 #                         daqs-e2e-PID with 192.0.2.1/24 and iperf3 servers on 5201 and 5202;
 #                         the guest's eth0 gets 192.0.2.2/24 ($DAQS_HOST_IP in tests)
+#   --tap NETNS:IFNAME[,MAC]  a virtio-net NIC on the caller's existing tap IFNAME in
+#                         network namespace NETNS (QEMU runs there); the guest's eth0
+#                         (with --append daqs_ip=ADDR/LEN it is configured at boot)
 #   --virtio-serial SOCK[,NAME]  a virtio-serial port NAME (default org.daqs.0) on host unix
 #                         socket SOCK (QEMU listens); repeatable, one port per use, all on one
 #                         virtio-serial-pci device; names must differ (QEMU refuses duplicates)
+#   --qmp SOCK            a QMP monitor on host unix socket SOCK (QEMU listens), for
+#                         device_del/device_add while the guest runs
 #   --out DIR             keep console.log and results.txt there (default: a new temp dir)
 #   --accel tcg|kvm       default tcg; /dev/kvm here hangs the stock kernel, so opt-in only
 #   --smp N  --mem SIZE   default 2 and 2G
@@ -37,12 +42,12 @@ REPO=$(cd "$HERE/../.." && pwd)
 log() { printf 'run.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 2; }
 usage() {
-	sed -n '4,30s/^# \{0,1\}//p' "$0" >&2
+	sed -n '4,36s/^# \{0,1\}//p' "$0" >&2
 	exit "${1:-2}"
 }
 
 kernel=6.1 testdir=$REPO/tests/e2e initrd='' append='' timeout_s=600 test_timeout=0
-mq_net=0 vser_specs=() outdir='' accel=tcg smp=2 mem=2G verbose=0
+mq_net=0 tap_spec='' vser_specs=() qmp_sock='' outdir='' accel=tcg smp=2 mem=2G verbose=0
 mk_args=() tests=()
 while [[ $# -gt 0 ]]; do
 	case $1 in
@@ -54,7 +59,9 @@ while [[ $# -gt 0 ]]; do
 	--timeout) timeout_s=$2; shift ;;
 	--test-timeout) test_timeout=$2; shift ;;
 	--mq-net) mq_net=1 ;;
+	--tap) tap_spec=$2; shift ;;
 	--virtio-serial) vser_specs+=("$2"); shift ;;
+	--qmp) qmp_sock=$2; shift ;;
 	--out) outdir=$2; shift ;;
 	--accel) accel=$2; shift ;;
 	--smp) smp=$2; shift ;;
@@ -184,6 +191,16 @@ if [[ $mq_net == 1 ]]; then
 		-device "virtio-net-pci,netdev=n0,mq=on,vectors=6,mac=52:54:00:da:05:02")
 	cmdline+=" daqs_ip=192.0.2.2/24 daqs_peer=192.0.2.1"
 fi
+if [[ -n $tap_spec ]]; then
+	[[ $mq_net == 0 ]] || die "--tap and --mq-net are two NICs named eth0: one of them"
+	tap_ns=${tap_spec%%:*} tap_if=${tap_spec#*:} tap_mac=52:54:00:da:06:01
+	[[ $tap_if == *,* ]] && tap_mac=${tap_if#*,} tap_if=${tap_if%%,*}
+	[[ $tap_spec == *:* && -n $tap_ns && -n $tap_if ]] || die "--tap: want NETNS:IFNAME[,MAC], got '$tap_spec'"
+	ip -n "$tap_ns" link show "$tap_if" >/dev/null 2>&1 || die "--tap: no $tap_if in namespace $tap_ns"
+	wrap=(ip netns exec "$tap_ns")
+	qemu+=(-netdev "tap,id=n0,ifname=$tap_if,script=no,downscript=no,vhost=off"
+		-device "virtio-net-pci,netdev=n0,mac=$tap_mac")
+fi
 if [[ ${#vser_specs[@]} -gt 0 ]]; then
 	[[ ${#vser_specs[@]} -le 30 ]] || die "--virtio-serial: at most 30 ports"
 	qemu+=(-device "virtio-serial-pci,id=vser0")
@@ -200,6 +217,7 @@ if [[ ${#vser_specs[@]} -gt 0 ]]; then
 	done
 	cmdline+=" daqs_vport=${#vser_specs[@]}"
 fi
+[[ -n $qmp_sock ]] && qemu+=(-qmp "unix:$qmp_sock,server=on,wait=off")
 [[ -n $append ]] && cmdline+=" $append"
 qemu+=(-append "$cmdline")
 

@@ -32,13 +32,14 @@ wait "$spid" "$rpid" "$pid"
 t0=$(awk '$2 == 100000000 { print $1; exit }' /tmp/rate.txt)
 res=$(rate_change_stats /tmp/rx.txt "$t0" 100000000)
 set -- $res
-note "live change 400->100: next 200 ms average $1 Mbit/s on the wire; first 20 ms carried $2 bytes; 100 ms average within 5% after $3 ms"
+note "live change 400->100: next 200 ms average $1 Mbit/s on the wire; first 20 ms (sampled: $4 us) carried $2 bytes (allowed $5); 100 ms average within 5% after $3 ms"
 if [ -z "$t0" ]; then
 	fail live_change_seen "the rate never read 100000000"
 else
 	check_ge live_change_next_200ms_le_105mbit 105 "$1"
-	# 20 ms at 100 Mbit/s is 250000 bytes; plus at most one burst
-	check_ge live_change_no_burst_beyond_burst "$((250000 + 65536))" "$2"
+	# 20 ms at 100 Mbit/s is 250000 bytes; plus at most one burst (over the
+	# time the samples really span)
+	check_ge live_change_no_burst_beyond_burst "$5" "$2"
 fi
 
 # --- lease expiry ----------------------------------------------------------

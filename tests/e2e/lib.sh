@@ -320,10 +320,13 @@ mbit() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }
 
 # rate_change_stats SAMPLES T0 NEW_BPS: after a rate change seen at T0 (ns),
 # from `sample` output of a byte counter (rx_bytes of the peer, or tx_bytes
-# of the device): "AVG_MBIT FIRST20MS_BYTES SETTLE_MS" - the wire rate over
-# the 200 ms after T0, the bytes in its first 20 ms, and when the first 100 ms
-# window average lies within 5% of NEW_BPS (-1: never). Counter bytes are
-# scaled by 1514/1448 to wire bytes (GSO skbs count their headers once).
+# of the device): "AVG_MBIT FIRST20MS_BYTES SETTLE_MS FIRST_US ALLOW" - the
+# wire rate over the 200 ms after T0, the bytes in its first 20 ms, when the
+# first 100 ms window average lies within 5% of NEW_BPS (-1: never), how long
+# that "20 ms" between two samples really was (a sampler starved by a busy
+# host is late), and the bytes NEW_BPS allows in it plus one 64 KiB burst.
+# Counter bytes are scaled by 1514/1448 to wire bytes (GSO skbs count their
+# headers once).
 rate_change_stats() {
 	awk -v t0="$2" -v w="$3" '
 	{ t[NR] = $1; b[NR] = $2 }
@@ -337,9 +340,10 @@ rate_change_stats() {
 			for (j = i; j <= NR && t[j] < t[i] + 100e6; j++);
 			if (j > NR) break
 			r = (b[j] - b[i]) * 1514 / 1448 * 8 / ((t[j] - t[i]) / 1e9)
-			if (r <= w * 1.05 && r >= w * 0.95) { printf " %.0f\n", (t[i] + 100e6 - t0) / 1e6; exit }
+			if (r <= w * 1.05 && r >= w * 0.95) { settle = (t[i] + 100e6 - t0) / 1e6; break }
 		}
-		printf " -1\n"
+		us = (t[f] - t[s]) / 1e3
+		printf " %.0f %.0f %.0f\n", settle == "" ? -1 : settle, us, w / 8 * us / 1e6 + 65536
 	}' "$1"
 }
 

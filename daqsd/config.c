@@ -28,6 +28,7 @@
 
 #include "config.h"
 #include "units.h"
+#include "verify.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define QUOTE_MAX 64	/* characters of a bad token quoted in a message */
@@ -48,7 +49,9 @@ enum section_kind {
 
 enum daqsd_key {
 	K_LINK, K_CAPACITY, K_TICK, K_POLICY, K_CHANNEL_DIR,
-	K_CONTROL_SOCKET, K_LEASE, K_FALLBACK, __K_MAX
+	K_CONTROL_SOCKET, K_LEASE, K_FALLBACK, K_VERIFY_INTERVAL,
+	K_VERIFY_TOLERANCE, K_VERIFY_LIMIT_TOLERANCE, K_VERIFY_STRIKES,
+	K_VERIFY_HOLD, __K_MAX
 };
 
 static const char *const daqsd_keys[__K_MAX] = {
@@ -60,9 +63,14 @@ static const char *const daqsd_keys[__K_MAX] = {
 	[K_CONTROL_SOCKET] = "control_socket",
 	[K_LEASE] = "lease",
 	[K_FALLBACK] = "fallback",
+	[K_VERIFY_INTERVAL] = "verify_interval",
+	[K_VERIFY_TOLERANCE] = "verify_tolerance",
+	[K_VERIFY_LIMIT_TOLERANCE] = "verify_limit_tolerance",
+	[K_VERIFY_STRIKES] = "verify_strikes",
+	[K_VERIFY_HOLD] = "verify_hold",
 };
 
-enum vm_key { V_MIN, V_WEIGHT, V_MAX, V_DEVICE, V_SOCKET, __V_MAX };
+enum vm_key { V_MIN, V_WEIGHT, V_MAX, V_DEVICE, V_SOCKET, V_VF, __V_MAX };
 
 static const char *const vm_keys[__V_MAX] = {
 	[V_MIN] = "min",
@@ -70,7 +78,10 @@ static const char *const vm_keys[__V_MAX] = {
 	[V_MAX] = "max",
 	[V_DEVICE] = "device",
 	[V_SOCKET] = "socket",
+	[V_VF] = "vf",
 };
+
+_Static_assert(__K_MAX <= 16 && __V_MAX <= 16, "seen[] has a slot per key");
 
 /* the original's defaults.ini; the directories are its own business */
 enum defaults_key {
@@ -107,7 +118,7 @@ struct parser {
 	enum section_kind sec;
 	unsigned int sec_line;
 	struct daqs_vm_conf *vm;	/* SEC_VM */
-	unsigned int seen[8];		/* line of each key in this section */
+	unsigned int seen[16];		/* line of each key in this section */
 
 	char *err;
 	size_t errlen;
@@ -263,6 +274,48 @@ static int get_uint(const char *value, uint64_t lo, uint64_t hi, uint64_t *out)
 	return 0;
 }
 
+/* "5%", "2.5%", "0.25%": 0 to 100%, in 1/10000 */
+static int get_percent(struct parser *ps, const char *key, const char *value,
+		       uint32_t *bp)
+{
+	uint64_t v = 0;
+	const char *p = value;
+	unsigned int frac = 0;
+
+	if (*p < '0' || *p > '9')
+		goto bad;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > 100)
+			goto range;
+	}
+	v *= 100;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			goto bad;
+		for (; *p >= '0' && *p <= '9'; p++, frac++) {
+			if (frac == 2)
+				goto bad;
+			v += (uint64_t)(*p - '0') * (frac ? 1 : 10);
+		}
+	}
+	if (strcmp(p, "%"))
+		goto bad;
+	if (v > DAQS_VERIFY_BP_MAX)
+		goto range;
+	*bp = (uint32_t)v;
+	return 0;
+bad:
+	fail(ps, ps->line,
+	     "invalid percentage '%s' for '%s' (such as 5%% or 2.5%%)", Q(value),
+	     key);
+	return -EINVAL;
+range:
+	fail(ps, ps->line, "'%s' for '%s' is above 100%%", Q(value), key);
+	return -ERANGE;
+}
+
 static int get_path(struct parser *ps, const char *key, const char *value,
 		    char *out, size_t size)
 {
@@ -389,7 +442,71 @@ static void daqsd_key(struct parser *ps, const char *key, const char *value)
 		else
 			get_limit(ps, key, value, &cfg->fallback_bps);
 		break;
+	case K_VERIFY_INTERVAL:
+		if (get_ms(ps, key, value, &v))
+			break;
+		if (!v || v > DAQS_VERIFY_INTERVAL_MAX_MS)
+			fail(ps, ps->line, "verify_interval '%s' is outside 1ms..60s",
+			     Q(value));
+		else
+			cfg->verify_interval_ms = (uint32_t)v;
+		break;
+	case K_VERIFY_TOLERANCE:
+		get_percent(ps, key, value, &cfg->verify_tolerance_bp);
+		break;
+	case K_VERIFY_LIMIT_TOLERANCE:
+		get_percent(ps, key, value, &cfg->verify_limit_tolerance_bp);
+		break;
+	case K_VERIFY_STRIKES:
+		if (get_uint(value, 1, DAQS_VERIFY_STRIKES_MAX, &v))
+			fail(ps, ps->line,
+			     "invalid verify_strikes '%s' (an integer from 1 to %d)",
+			     Q(value), DAQS_VERIFY_STRIKES_MAX);
+		else
+			cfg->verify_strikes = (uint32_t)v;
+		break;
+	case K_VERIFY_HOLD:
+		if (get_ms(ps, key, value, &v))
+			break;
+		if (v > DAQS_VERIFY_HOLD_MAX_MS)
+			fail(ps, ps->line, "verify_hold '%s' is outside 0..1h", Q(value));
+		else
+			cfg->verify_hold_ms = (uint32_t)v;
+		break;
 	}
+}
+
+/* PF:INDEX, the PF an interface name (no ':' in it), the index 0..65535 */
+static void get_vf(struct parser *ps, struct daqs_vm_conf *vm,
+		   const char *value)
+{
+	const char *colon = strrchr(value, ':');
+	char pf[DAQS_IFNAME_MAX + 2];
+	size_t n = colon ? (size_t)(colon - value) : 0;
+	uint64_t idx;
+
+	if (!colon || !n || n > DAQS_IFNAME_MAX) {
+		fail(ps, ps->line,
+		     "invalid VF '%s' for 'vf' (PF:INDEX, such as ens1f0:3)",
+		     Q(value));
+		return;
+	}
+	memcpy(pf, value, n);
+	pf[n] = '\0';
+	if (!valid_ifname(pf)) {
+		fail(ps, ps->line, "invalid interface name '%s' in 'vf' '%s'",
+		     Q(pf), Q(value));
+		return;
+	}
+	if (get_uint(colon + 1, 0, DAQS_VF_INDEX_MAX, &idx)) {
+		fail(ps, ps->line,
+		     "invalid VF index '%s' in 'vf' '%s' (an integer from 0 to %d)",
+		     Q(colon + 1), Q(value), DAQS_VF_INDEX_MAX);
+		return;
+	}
+	strcpy(vm->vf_pf, pf);
+	vm->vf_index = (uint32_t)idx;
+	vm->vf_line = ps->line;
 }
 
 static void vm_key(struct parser *ps, const char *key, const char *value)
@@ -436,6 +553,9 @@ static void vm_key(struct parser *ps, const char *key, const char *value)
 		break;
 	case V_SOCKET:
 		get_path(ps, key, value, vm->socket, sizeof(vm->socket));
+		break;
+	case V_VF:
+		get_vf(ps, vm, value);
 		break;
 	}
 }
@@ -797,6 +917,11 @@ static struct daqs_config *config_new(void)
 	cfg->policy = DAQS_POLICY_MINIMUM_GUARANTEE;
 	strcpy(cfg->channel_dir, DAQS_CONF_CHANNEL_DIR);
 	strcpy(cfg->control_socket, DAQS_CONF_CONTROL_SOCKET);
+	/* verify_interval: 0 until check_native() (it depends on the tick) */
+	cfg->verify_tolerance_bp = DAQS_VERIFY_TOLERANCE_BP;
+	cfg->verify_limit_tolerance_bp = DAQS_VERIFY_LIMIT_TOLERANCE_BP;
+	cfg->verify_strikes = DAQS_VERIFY_STRIKES;
+	cfg->verify_hold_ms = DAQS_VERIFY_HOLD_MS;
 	return cfg;
 }
 
@@ -866,6 +991,33 @@ int daqs_config_set_capacity(struct daqs_config *cfg, uint64_t capacity_bps,
 	return ret;
 }
 
+/* a VF carries one VM: two sections naming it are an error */
+static int check_vfs(struct parser *ps)
+{
+	const struct daqs_config *cfg = ps->cfg;
+	size_t i, j;
+
+	for (i = 0; i < cfg->n_vms; i++) {
+		const struct daqs_vm_conf *a = &cfg->vms[i];
+
+		if (!a->vf_pf[0])
+			continue;
+		for (j = 0; j < i; j++) {
+			const struct daqs_vm_conf *b = &cfg->vms[j];
+
+			if (b->vf_pf[0] && b->vf_index == a->vf_index &&
+			    !strcmp(b->vf_pf, a->vf_pf)) {
+				fail(ps, a->vf_line,
+				     "vf '%s:%u' of vm '%s' is already vm '%s''s (line %u)",
+				     a->vf_pf, a->vf_index, a->name, b->name,
+				     b->vf_line);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 static void check_native(struct parser *ps)
 {
 	struct daqs_config *cfg = ps->cfg;
@@ -889,6 +1041,18 @@ static void check_native(struct parser *ps)
 		     cfg->tick_ms);
 		return;
 	}
+	if (!cfg->verify_interval_ms) {
+		cfg->verify_interval_ms = DAQS_VERIFY_INTERVAL_MS;
+		if (cfg->verify_interval_ms < 2 * cfg->tick_ms)
+			cfg->verify_interval_ms = 2 * cfg->tick_ms;
+	} else if (cfg->verify_interval_ms < 2 * cfg->tick_ms) {
+		fail(ps, ps->key_line[K_VERIFY_INTERVAL],
+		     "verify_interval %ums is shorter than 2 ticks of %ums",
+		     cfg->verify_interval_ms, cfg->tick_ms);
+		return;
+	}
+	if (check_vfs(ps))
+		return;
 	for (i = 0; i < cfg->n_vms; i++) {
 		const struct daqs_vm_conf *vm = &cfg->vms[i];
 
@@ -1060,6 +1224,7 @@ static int merge_original(struct parser *ps, struct orig_list *min_bw,
 	else
 		cfg->policy = DAQS_POLICY_FAIRSHARE;
 	cfg->lease_ms = 10 * cfg->tick_ms;
+	cfg->verify_interval_ms = DAQS_VERIFY_INTERVAL_MS;
 	return 0;
 }
 

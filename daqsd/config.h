@@ -13,6 +13,11 @@
  *   lease = 1s                >= 2 ticks; a guest not renewed falls back
  *   fallback = auto           a rate, or auto: its minimum, else an equal
  *                             share of the capacity among the VMs present
+ *   verify_interval = 1s      VFs' counters judged over this (>= 2 ticks)
+ *   verify_tolerance = 5%     a guest may report this much less than its VF
+ *   verify_limit_tolerance = 10%   ... and send this much over its limit
+ *   verify_strikes = 3        violating intervals in a row: flagged, capped
+ *   verify_hold = 10s         compliant this long: trusted again, released
  *
  *   [vm NAME]                 NAME: 1..46 of A-Z a-z 0-9 . _ - + : @
  *   min = 10gbit              guaranteed (minimum_guarantee, paper2023)
@@ -20,6 +25,9 @@
  *   max = 20gbit              never more than this
  *   device = eth0             ifname or MAC inside the guest
  *   socket = /run/daqs/vm1.sock   its channel, if not found via libvirt
+ *   vf = ens1f0:3             the PF and VF index that carry it: its
+ *                             counters verified from the host's, and a VM
+ *                             with no channel (DPDK) capped at its share
  *
  * Comments start a line with ';' or '#', or follow whitespace and ';' in a
  * line. Leading whitespace is ignored (no continuation lines). Everything
@@ -52,6 +60,10 @@
 #define DAQS_TICK_MAX_MS 10000
 #define DAQS_CAPACITY_MAX_BPS DAQS_ALLOC_CAPACITY_MAX
 #define DAQS_CONF_ERR_LEN 512
+#define DAQS_VF_INDEX_MAX 65535
+#define DAQS_VERIFY_STRIKES_MAX 100
+#define DAQS_VERIFY_INTERVAL_MAX_MS 60000
+#define DAQS_VERIFY_HOLD_MAX_MS 3600000
 
 enum daqs_device_kind {
 	DAQS_DEVICE_ANY,	/* the agent's own choice */
@@ -68,8 +80,11 @@ struct daqs_vm_conf {
 	char ifname[DAQS_IFNAME_MAX + 1];
 	uint8_t mac[6];
 	char socket[DAQS_SOCK_PATH_MAX + 1];	/* "": discover */
+	char vf_pf[DAQS_IFNAME_MAX + 1];	/* "": no vf = */
+	uint32_t vf_index;
 	unsigned int line;		/* of its section, for messages */
 	unsigned int min_line;		/* of its min, 0 if none */
+	unsigned int vf_line;		/* of its vf, 0 if none */
 };
 
 struct daqs_config {
@@ -81,6 +96,12 @@ struct daqs_config {
 	char control_socket[DAQS_SOCK_PATH_MAX + 1];
 	uint32_t lease_ms;
 	uint64_t fallback_bps;		/* 0: auto */
+	/* the verification of VFs' counters (verify.h) */
+	uint32_t verify_interval_ms;
+	uint32_t verify_tolerance_bp;	/* 1/10000 */
+	uint32_t verify_limit_tolerance_bp;
+	uint32_t verify_strikes;
+	uint32_t verify_hold_ms;
 	size_t n_vms;
 	struct daqs_vm_conf *vms;
 };

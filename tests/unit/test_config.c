@@ -50,6 +50,11 @@ static void test_full(void **state)
 		"control_socket = /run/daqs/ctl.sock\n"
 		"lease = 500ms\n"
 		"fallback = 20mbit\n"
+		"verify_interval = 2s\n"
+		"verify_tolerance = 2.5%\n"
+		"verify_limit_tolerance = 20%\n"
+		"verify_strikes = 5\n"
+		"verify_hold = 30s\n"
 		"\n"
 		"[vm guarantee]\n"
 		"min = 150mbit\n"
@@ -57,6 +62,7 @@ static void test_full(void **state)
 		"max = 300mbit\n"
 		"device = eth1\n"
 		"socket = /run/daqs/guarantee.sock\n"
+		"vf = ens1f0np0:15\n"
 		"[vm best-effort.2]\n"
 		"device = 52:54:00:12:34:56\n");
 	const struct daqs_vm_conf *vm;
@@ -71,6 +77,11 @@ static void test_full(void **state)
 	assert_string_equal(cfg->control_socket, "/run/daqs/ctl.sock");
 	assert_int_equal(cfg->lease_ms, 500);
 	assert_int_equal(cfg->fallback_bps, 20 * MBIT);
+	assert_int_equal(cfg->verify_interval_ms, 2000);
+	assert_int_equal(cfg->verify_tolerance_bp, 250);
+	assert_int_equal(cfg->verify_limit_tolerance_bp, 2000);
+	assert_int_equal(cfg->verify_strikes, 5);
+	assert_int_equal(cfg->verify_hold_ms, 30000);
 	assert_int_equal(cfg->n_vms, 2);
 
 	vm = daqs_config_vm(cfg, "guarantee");
@@ -81,7 +92,10 @@ static void test_full(void **state)
 	assert_int_equal(vm->device_kind, DAQS_DEVICE_IFNAME);
 	assert_string_equal(vm->ifname, "eth1");
 	assert_string_equal(vm->socket, "/run/daqs/guarantee.sock");
-	assert_int_equal(vm->line, 12);
+	assert_string_equal(vm->vf_pf, "ens1f0np0");
+	assert_int_equal(vm->vf_index, 15);
+	assert_int_equal(vm->vf_line, 23);
+	assert_int_equal(vm->line, 17);
 
 	vm = daqs_config_vm(cfg, "best-effort.2");
 	assert_non_null(vm);
@@ -91,6 +105,8 @@ static void test_full(void **state)
 	assert_int_equal(vm->device_kind, DAQS_DEVICE_MAC);
 	assert_memory_equal(vm->mac, mac, 6);
 	assert_string_equal(vm->socket, "");
+	assert_string_equal(vm->vf_pf, "");
+	assert_int_equal(vm->vf_line, 0);
 
 	assert_null(daqs_config_vm(cfg, "nosuch"));
 	daqs_config_free(cfg);
@@ -109,7 +125,28 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg->control_socket, DAQS_CONF_CONTROL_SOCKET);
 	assert_int_equal(cfg->lease_ms, 1000);	/* 10 ticks */
 	assert_int_equal(cfg->fallback_bps, 0);	/* auto */
+	assert_int_equal(cfg->verify_interval_ms, 1000);
+	assert_int_equal(cfg->verify_tolerance_bp, 500);	/* 5% */
+	assert_int_equal(cfg->verify_limit_tolerance_bp, 1000);	/* 10% */
+	assert_int_equal(cfg->verify_strikes, 3);
+	assert_int_equal(cfg->verify_hold_ms, 10000);
 	assert_int_equal(cfg->n_vms, 0);
+	daqs_config_free(cfg);
+	/* a long tick: the interval is at least 2 of them */
+	cfg = parse_ok("[daqsd]\ncapacity = 40gbit\ntick = 2s\n");
+	assert_int_equal(cfg->verify_interval_ms, 4000);
+	daqs_config_free(cfg);
+	/* the extremes */
+	cfg = parse_ok("[daqsd]\ncapacity = 40gbit\ntick = 10ms\nverify_interval = 20ms\n"
+		       "verify_tolerance = 0%\nverify_limit_tolerance = 100%\n"
+		       "verify_strikes = 1\nverify_hold = 0\n"
+		       "[vm a]\nvf = a:0\n[vm b]\nvf = a:65535\n[vm c]\nvf = b:0\n");
+	assert_int_equal(cfg->verify_interval_ms, 20);
+	assert_int_equal(cfg->verify_tolerance_bp, 0);
+	assert_int_equal(cfg->verify_limit_tolerance_bp, 10000);
+	assert_int_equal(cfg->verify_strikes, 1);
+	assert_int_equal(cfg->verify_hold_ms, 0);
+	assert_int_equal(cfg->vms[1].vf_index, 65535);
 	daqs_config_free(cfg);
 }
 
@@ -219,6 +256,55 @@ static void test_malformed(void **state)
 		{ "[daqsd]\ncapacity = 1gbit\ncontrol_socket = /run/"
 		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
 		  "test.conf:3: path '/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' for 'control_socket' is longer than 107 bytes" },
+		/* verification */
+		{ "[daqsd]\ncapacity = 1gbit\nverify_interval = 1\n",
+		  "test.conf:3: invalid time '1' for 'verify_interval'" },
+		{ "[daqsd]\ncapacity = 1gbit\nverify_interval = 0\n",
+		  "test.conf:3: verify_interval '0' is outside 1ms..60s" },
+		{ "[daqsd]\ncapacity = 1gbit\nverify_interval = 61s\n",
+		  "test.conf:3: verify_interval '61s' is outside 1ms..60s" },
+		{ "[daqsd]\ncapacity = 1gbit\nverify_interval = 150ms\n",
+		  "test.conf:3: verify_interval 150ms is shorter than 2 ticks of 100ms" },
+		{ "[daqsd]\ncapacity = 1gbit\nverify_tolerance = 5\n",
+		  "test.conf:3: invalid percentage '5' for 'verify_tolerance' (such as 5% or 2.5%)" },
+		{ "[daqsd]\ncapacity = 1gbit\nverify_tolerance = 5 %\n",
+		  "test.conf:3: invalid percentage '5 %' for 'verify_tolerance' (such as 5% or 2.5%)" },
+		{ "[daqsd]\ncapacity = 1gbit\nverify_tolerance = .5%\n",
+		  "test.conf:3: invalid percentage '.5%' for 'verify_tolerance' (such as 5% or 2.5%)" },
+		{ "[daqsd]\ncapacity = 1gbit\nverify_tolerance = 5.%\n",
+		  "test.conf:3: invalid percentage '5.%' for 'verify_tolerance' (such as 5% or 2.5%)" },
+		{ "[daqsd]\ncapacity = 1gbit\nverify_tolerance = 2.125%\n",
+		  "test.conf:3: invalid percentage '2.125%' for 'verify_tolerance' (such as 5% or 2.5%)" },
+		{ "[daqsd]\ncapacity = 1gbit\nverify_limit_tolerance = 100.5%\n",
+		  "test.conf:3: '100.5%' for 'verify_limit_tolerance' is above 100%" },
+		{ "[daqsd]\ncapacity = 1gbit\nverify_limit_tolerance = 99999999999999999999%\n",
+		  "test.conf:3: '99999999999999999999%' for 'verify_limit_tolerance' is above 100%" },
+		{ "[daqsd]\ncapacity = 1gbit\nverify_strikes = 0\n",
+		  "test.conf:3: invalid verify_strikes '0' (an integer from 1 to 100)" },
+		{ "[daqsd]\ncapacity = 1gbit\nverify_strikes = 101\n",
+		  "test.conf:3: invalid verify_strikes '101' (an integer from 1 to 100)" },
+		{ "[daqsd]\ncapacity = 1gbit\nverify_hold = 3601s\n",
+		  "test.conf:3: verify_hold '3601s' is outside 0..1h" },
+		{ "[daqsd]\ncapacity = 1gbit\n[vm a]\nvf = ens1f0\n",
+		  "test.conf:4: invalid VF 'ens1f0' for 'vf' (PF:INDEX, such as ens1f0:3)" },
+		{ "[daqsd]\ncapacity = 1gbit\n[vm a]\nvf = :3\n",
+		  "test.conf:4: invalid VF ':3' for 'vf' (PF:INDEX, such as ens1f0:3)" },
+		{ "[daqsd]\ncapacity = 1gbit\n[vm a]\nvf = ens1f0:\n",
+		  "test.conf:4: invalid VF index '' in 'vf' 'ens1f0:' (an integer from 0 to 65535)" },
+		{ "[daqsd]\ncapacity = 1gbit\n[vm a]\nvf = ens1f0:65536\n",
+		  "test.conf:4: invalid VF index '65536' in 'vf' 'ens1f0:65536' (an integer from 0 to 65535)" },
+		{ "[daqsd]\ncapacity = 1gbit\n[vm a]\nvf = ens1f0:-1\n",
+		  "test.conf:4: invalid VF index '-1' in 'vf' 'ens1f0:-1' (an integer from 0 to 65535)" },
+		{ "[daqsd]\ncapacity = 1gbit\n[vm a]\nvf = ens1/f0:1\n",
+		  "test.conf:4: invalid interface name 'ens1/f0' in 'vf' 'ens1/f0:1'" },
+		{ "[daqsd]\ncapacity = 1gbit\n[vm a]\nvf = a:b:1\n",
+		  "test.conf:4: invalid interface name 'a:b' in 'vf' 'a:b:1'" },
+		{ "[daqsd]\ncapacity = 1gbit\n[vm a]\nvf = averyveryverylongname:1\n",
+		  "test.conf:4: invalid VF 'averyveryverylongname:1' for 'vf' (PF:INDEX, such as ens1f0:3)" },
+		{ "[daqsd]\ncapacity = 1gbit\n[vm a]\nvf = ens1:1\nvf = ens1:2\n",
+		  "test.conf:5: duplicate key 'vf' (first at line 4)" },
+		{ "[daqsd]\ncapacity = 1gbit\n[vm a]\nvf = ens1:1\n[vm b]\nmin = 1mbit\nvf = ens1:1\n",
+		  "test.conf:7: vf 'ens1:1' of vm 'b' is already vm 'a''s (line 4)" },
 		/* keys and sections */
 		{ "[daqsd]\ncapacty = 1gbit\n",
 		  "test.conf:2: unknown key 'capacty' in [daqsd]" },

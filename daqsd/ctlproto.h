@@ -27,7 +27,7 @@
 
 #define DAQS_CTL_REQUEST_MAX 256	/* a request line, with its LF */
 #define DAQS_CTL_ANSWER_MAX (16U << 20)	/* a whole answer */
-#define DAQS_CTL_FIELDS_MAX 64		/* fields of one record */
+#define DAQS_CTL_FIELDS_MAX 96		/* fields of one record */
 
 /* ---- writing ---------------------------------------------------------------- */
 

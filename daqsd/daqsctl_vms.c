@@ -12,6 +12,8 @@
  *     agent "daqs-agent v1" protocol 1 module yes device eth0 device-from agent
  *     demand unsatisfied rate 184Mbit min 150Mbit weight 1
  *     alloc 184Mbit limit 184Mbit fallback 150Mbit pushed 184Mbit ...
+ *     vf ens1f0:3 vf-mode guest verify trusted strikes 0 host-rate 183Mbit ...
+ *     verify-intervals 60 under-reports 0 over-limits 0 ... cap-errors 0
  *     connects 1 gets 600 sets 130 ... errors 0 timeouts 0 bad-frames 0
  *
  * JSON: {"daqsd":{...},"vms":[{...},...]} with the protocol's keys; rates
@@ -32,7 +34,7 @@
 
 #define VMS_TIMEOUT_S 5
 
-enum kind { K_WORD, K_STR, K_NUM, K_RATE, K_MS, K_BOOL };
+enum kind { K_WORD, K_STR, K_NUM, K_RATE, K_MS, K_BOOL, K_BP };
 
 struct field {
 	const char *key;	/* the protocol's, and JSON's */
@@ -60,6 +62,12 @@ static const struct field daemon_fields[] = {
 	{ "tick_lat_p50_us", "tick-latency-p50-us", K_NUM, 0 },
 	{ "tick_lat_p99_us", "tick-latency-p99-us", K_NUM, 0 },
 	{ "tick_lat_max_us", "tick-latency-max-us", K_NUM, 0 },
+	{ "verify_interval_ms", "verify-interval", K_MS, 0 },
+	{ "verify_tolerance_bp", "verify-tolerance", K_BP, 0 },
+	{ "verify_limit_tolerance_bp", "verify-limit-tolerance", K_BP, 0 },
+	{ "verify_strikes", "verify-strikes", K_NUM, 0 },
+	{ "verify_hold_ms", "verify-hold", K_MS, 0 },
+	{ "vf_stats_hook", "vf-stats-hook", K_STR, 0 },
 	{ "vms", "vms", K_NUM, 0 },
 };
 
@@ -90,24 +98,45 @@ static const struct field vm_fields[] = {
 	{ "in_force_bps", "in-force", K_RATE, 3 },
 	{ "lease_state", "lease-state", K_WORD, 3 },
 	{ "lease_left_ms", "lease-left", K_MS, 3 },
-	{ "connects", "connects", K_NUM, 4 },
-	{ "gets", "gets", K_NUM, 4 },
-	{ "sets", "sets", K_NUM, 4 },
-	{ "samples", "samples", K_NUM, 4 },
-	{ "counter_resets", "counter-resets", K_NUM, 4 },
-	{ "errors", "errors", K_NUM, 4 },
-	{ "set_errors", "set-errors", K_NUM, 4 },
-	{ "timeouts", "timeouts", K_NUM, 4 },
-	{ "stalls", "stalls", K_NUM, 4 },
-	{ "stale", "stale", K_NUM, 4 },
-	{ "bad_frames", "bad-frames", K_NUM, 4 },
-	{ "skipped_bytes", "skipped-bytes", K_NUM, 4 },
-	{ "events", "events", K_NUM, 4 },
-	{ "lease_expired", "lease-expired", K_NUM, 4 },
-	{ "out_full", "out-full", K_NUM, 4 },
-	{ "throttled", "throttled", K_NUM, 4 },
-	{ "rx_bytes", "rx-bytes", K_NUM, 4 },
-	{ "last_error", "last-error", K_STR, 5 },
+	{ "vf", "vf", K_WORD, 4 },
+	{ "vf_mode", "vf-mode", K_WORD, 4 },
+	{ "verify", "verify", K_WORD, 4 },
+	{ "verify_reason", "verify-reason", K_WORD, 4 },
+	{ "verify_strikes", "strikes", K_NUM, 4 },
+	{ "host_tx_bytes", "host-tx-bytes", K_NUM, 4 },
+	{ "host_rate_bps", "host-rate", K_RATE, 4 },
+	{ "reported_rate_bps", "reported-rate", K_RATE, 4 },
+	{ "cap_bps", "cap", K_RATE, 4 },
+	{ "cap_want_bps", "cap-want", K_RATE, 4 },
+	{ "vf_stats_hooked", "vf-stats-hooked", K_BOOL, 4 },
+	{ "verify_intervals", "verify-intervals", K_NUM, 5 },
+	{ "under_reports", "under-reports", K_NUM, 5 },
+	{ "silent_intervals", "silent-intervals", K_NUM, 5 },
+	{ "over_limits", "over-limits", K_NUM, 5 },
+	{ "untrusted_times", "untrusted-times", K_NUM, 5 },
+	{ "host_resets", "host-resets", K_NUM, 5 },
+	{ "cap_sets", "cap-sets", K_NUM, 5 },
+	{ "cap_errors", "cap-errors", K_NUM, 5 },
+	{ "connects", "connects", K_NUM, 6 },
+	{ "gets", "gets", K_NUM, 6 },
+	{ "sets", "sets", K_NUM, 6 },
+	{ "samples", "samples", K_NUM, 6 },
+	{ "counter_resets", "counter-resets", K_NUM, 6 },
+	{ "errors", "errors", K_NUM, 6 },
+	{ "set_errors", "set-errors", K_NUM, 6 },
+	{ "timeouts", "timeouts", K_NUM, 6 },
+	{ "stalls", "stalls", K_NUM, 6 },
+	{ "stale", "stale", K_NUM, 6 },
+	{ "bad_frames", "bad-frames", K_NUM, 6 },
+	{ "skipped_bytes", "skipped-bytes", K_NUM, 6 },
+	{ "events", "events", K_NUM, 6 },
+	{ "lease_expired", "lease-expired", K_NUM, 6 },
+	{ "out_full", "out-full", K_NUM, 6 },
+	{ "throttled", "throttled", K_NUM, 6 },
+	{ "rx_bytes", "rx-bytes", K_NUM, 6 },
+	{ "last_error", "last-error", K_STR, 7 },
+	{ "vf_error", "vf-error", K_STR, 7 },
+	{ "cap_error", "cap-error", K_STR, 7 },
 };
 
 /* a word as is; anything with a space or a quote in double quotes */
@@ -146,7 +175,8 @@ static void json_value(FILE *f, const struct daqs_ctl_rec *r,
 {
 	uint64_t x;
 
-	if (fd && (fd->kind == K_NUM || fd->kind == K_RATE || fd->kind == K_MS) &&
+	if (fd && (fd->kind == K_NUM || fd->kind == K_RATE || fd->kind == K_MS ||
+		   fd->kind == K_BP) &&
 	    !daqs_ctl_get_u64(r, fd->key, &x))
 		fprintf(f, "%llu", (unsigned long long)x);
 	else if (fd && fd->kind == K_BOOL && (!strcmp(v, "yes") || !strcmp(v, "no")))
@@ -172,6 +202,20 @@ static void json_record(FILE *f, const struct daqs_ctl_rec *r,
 	fputc('}', f);
 }
 
+/* 1/10000 as a percentage: 500 "5%", 250 "2.5%", 25 "0.25%" */
+static const char *percent(char *buf, size_t len, uint64_t bp)
+{
+	if (bp % 100 == 0)
+		snprintf(buf, len, "%llu%%", (unsigned long long)(bp / 100));
+	else if (bp % 10 == 0)
+		snprintf(buf, len, "%llu.%llu%%", (unsigned long long)(bp / 100),
+			 (unsigned long long)(bp % 100 / 10));
+	else
+		snprintf(buf, len, "%llu.%02llu%%", (unsigned long long)(bp / 100),
+			 (unsigned long long)(bp % 100));
+	return buf;
+}
+
 /* the known fields, in the table's order */
 static void pretty_record(FILE *f, const struct daqs_ctl_rec *r,
 			  const struct field *t, size_t n)
@@ -195,6 +239,8 @@ static void pretty_record(FILE *f, const struct daqs_ctl_rec *r,
 		fprintf(f, "%s ", t[i].pretty);
 		if (t[i].kind == K_RATE && !daqs_ctl_get_u64(r, t[i].key, &x))
 			fputs(daqs_format_rate(buf, sizeof(buf), x), f);
+		else if (t[i].kind == K_BP && !daqs_ctl_get_u64(r, t[i].key, &x))
+			fputs(percent(buf, sizeof(buf), x), f);
 		else if (t[i].kind == K_MS && !daqs_ctl_get_u64(r, t[i].key, &x))
 			fputs(daqs_format_time(buf, sizeof(buf),
 					       x > UINT32_MAX ? UINT32_MAX : (uint32_t)x,
@@ -211,7 +257,7 @@ static int print_answer(FILE *f, char *answer, bool json, char *err,
 {
 	struct daqs_ctl_rec r;
 	char *line, *next;
-	bool done = false, any_vm = false;
+	bool done = false, any_vm = false, daemon = false;
 
 	if (json)
 		fputc('{', f);
@@ -233,9 +279,21 @@ static int print_answer(FILE *f, char *answer, bool json, char *err,
 				 daqs_ctl_get(&r, "message") : "error");
 			return -1;
 		}
+		/* the daemon's record comes once, before any VM and the end:
+		 * the JSON object is built around it */
+		if (!strcmp(r.kind, "daqsd") && daemon) {
+			snprintf(err, errlen, "daqsd's answer has two daqsd records");
+			return -1;
+		}
+		if ((!strcmp(r.kind, "vm") || !strcmp(r.kind, "end")) && !daemon) {
+			snprintf(err, errlen, "daqsd's answer has a %s record before its daqsd record",
+				 r.kind);
+			return -1;
+		}
 		if (!strcmp(r.kind, "end")) {
 			done = true;
 		} else if (!strcmp(r.kind, "daqsd")) {
+			daemon = true;
 			if (json) {
 				fputs("\"daqsd\":", f);
 				json_record(f, &r, daemon_fields,

@@ -146,9 +146,14 @@ struct daqsd_vm *daqsd_add_vm(struct daqsd *d, enum daqsd_vm_source source,
 	}
 	daqsd_vm_configure(vm, d->cfg);
 	d->vms[d->n_vms++] = vm;
-	daqsd_log(LOG_INFO, "vm %s: %s %s%s", vm->sess.name,
-		  source == DAQSD_VM_CONFIG ? "configured at" : "found at", path,
-		  vm->has_conf ? "" : " (no [vm] section: best effort, weight 1)");
+	if (!path[0])
+		daqsd_log(LOG_INFO, "vm %s: configured with no channel: verified and capped from VF %s:%u alone",
+			  vm->sess.name, vm->conf.vf_pf, vm->conf.vf_index);
+	else
+		daqsd_log(LOG_INFO, "vm %s: %s %s%s", vm->sess.name,
+			  source == DAQSD_VM_CONFIG ? "configured at" : "found at",
+			  path, vm->has_conf ? "" :
+			  " (no [vm] section: best effort, weight 1)");
 	daqsd_vm_start(vm);
 	return vm;
 }
@@ -172,7 +177,36 @@ void daqsd_remove_vm(struct daqsd *d, struct daqsd_vm *vm, const char *why)
 		daqsd_tick_set_written(d, vm->set_tick);
 	}
 	daqsd_log(LOG_INFO, "vm %s: removed: %s", vm->sess.name, why);
+	daqsd_verify_vm_gone(vm);
 	daqsd_vm_free(vm);
+}
+
+static struct daqsd_vm *vm_named(struct daqsd *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_vms; i++)
+		if (!strcmp(d->vms[i]->sess.name, name))
+			return d->vms[i];
+	return NULL;
+}
+
+/*
+ * A section with a vf and no socket is a VM even when no channel is found
+ * for it (DPDK: no agent, maybe no channel at all): verified and capped
+ * from its VF alone. Discovery hands it its libvirt channel if one comes.
+ */
+void daqsd_sync_host_only(struct daqsd *d)
+{
+	const struct daqs_vm_conf *c;
+	size_t j;
+
+	for (j = 0; j < d->cfg->n_vms; j++) {
+		c = &d->cfg->vms[j];
+		if (c->socket[0] || !c->vf_pf[0] || vm_named(d, c->name))
+			continue;
+		daqsd_add_vm(d, DAQSD_VM_CONFIG, c->name, "");
+	}
 }
 
 /* the VMs whose section names a socket, as the configuration now says */
@@ -188,7 +222,11 @@ static void sync_config_vms(struct daqsd *d)
 		if (vm->source != DAQSD_VM_CONFIG)
 			continue;
 		c = daqs_config_vm(cfg, vm->sess.name);
-		if (!c || strcmp(c->socket, vm->path))
+		/* host-only (no socket: its vf, and maybe a libvirt channel) */
+		if (c && !c->socket[0] && c->vf_pf[0] &&
+		    (!vm->path[0] || vm->adopted))
+			continue;
+		if (!c || !c->socket[0] || strcmp(c->socket, vm->path))
 			daqsd_remove_vm(d, vm, "no longer in the configuration");
 	}
 	for (j = 0; j < cfg->n_vms; j++) {
@@ -204,6 +242,7 @@ static void sync_config_vms(struct daqsd *d)
 	}
 	for (i = 0; i < d->n_vms; i++)
 		daqsd_vm_configure(d->vms[i], cfg);
+	daqsd_sync_host_only(d);
 }
 
 /* ---- the tick ------------------------------------------------------------------------ */
@@ -228,6 +267,9 @@ static const char *why_not(const struct daqsd *d, const struct daqsd_vm *vm)
 {
 	const struct daqsd_sess *s = &vm->sess;
 
+	if (vm->vf.on && !vm->vf.host_ok && vm->vf.err[0] &&
+	    (!vm->path[0] || vm->fd < 0))
+		return vm->vf.err;
 	if (vm->fd < 0)
 		return "not connected";
 	if (s->state != DAQSD_SESS_READY)
@@ -293,6 +335,11 @@ static void log_decision(struct daqsd *d, struct daqsd_vm *vm, uint64_t now,
 			  demand_word(vm->st.demand),
 			  vm->rate_known ? fmt_rate(r, vm->rate_bps) : "unknown",
 			  present, more);
+	else if (cur && daqsd_verify_host_mode(vm))
+		daqsd_log(LOG_INFO, "vm %s: controlled from the host: limit %s, measured on VF %s:%u%s",
+			  vm->sess.name, fmt_rate(a, cur), vm->vf.pf, vm->vf.index,
+			  vm->path[0] ? " (its guest is not controllable)" :
+			  ", capped there (no channel)");
 	else if (cur)
 		daqsd_log(LOG_INFO, "vm %s: controlled: limit %s, fallback %s, lease %ums",
 			  vm->sess.name, fmt_rate(a, cur),
@@ -398,9 +445,10 @@ static void decide(struct daqsd *d)
 		in->max_bps = vm->conf.max_bps;
 		in->weight = vm->has_conf ? vm->conf.weight : 1;
 		in->st = vm->st;
+		daqsd_verify_sample(d, vm, in, now);
 		vm->rate_known = in->rate_known;
 		if (in->rate_known)
-			vm->rate_bps = rate;
+			vm->rate_bps = in->rate_bps;
 		present += in->present;
 		d->limits[i] = 0;
 	}
@@ -426,6 +474,7 @@ static void decide(struct daqsd *d)
 		push.lease_ms = d->cfg->lease_ms;
 		queued += daqsd_vm_push(vm, now, &push, &left);
 		unsent += left;
+		daqsd_verify_cap(d, vm, now);
 		log_decision(d, vm, now, present);
 	}
 	/* the tick's latency: now, or when its last SET is written */
@@ -484,6 +533,8 @@ static void tick(struct daqsd *d)
 	(void)sd_event_now(d->ev, CLOCK_MONOTONIC, &d->last_tick_us);
 	d->collecting = true;
 	d->awaiting = 0;
+	/* the VFs' counters first: read as near the guests' as can be */
+	daqsd_vf_ask(d, now);
 	for (i = 0; i < d->n_vms; i++)
 		d->awaiting += daqsd_vm_ask(d->vms[i], now);
 	if (!d->awaiting) {
@@ -816,6 +867,8 @@ static void teardown(struct daqsd *d)
 {
 	while (d->n_vms)
 		daqsd_remove_vm(d, d->vms[d->n_vms - 1], "daqsd stops");
+	/* the caps those released: answered before the loop goes */
+	daqsd_vf_close(d);
 	free(d->vms);
 	daqsd_vm_loop_close(d);
 	free(d->in);
@@ -843,6 +896,7 @@ int main(int argc, char **argv)
 	if (r)
 		return r < 0 ? 0 : r;
 	daqsd_log_init(d.verbose);
+	daqsd_vf_init(&d);
 
 	/* all or nothing: a bad file starts nothing */
 	if (load(&d, &d.cfg, err, sizeof(err)) ||

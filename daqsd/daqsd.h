@@ -12,6 +12,8 @@
  *   daqsd_discover.c  libvirt's channel directory, with inotify
  *   daqsd_control.c   the control socket (daqsctl vms)
  *   daqsd_link.c      the PF's speed: ethtool ioctl, or sysfs
+ *   daqsd_vf.c        the VFs' host counters and caps, over rtnetlink
+ *   daqsd_verify.c    each VM's counters against its VF's (verify.h), caps
  *   daqsd_log.c       stderr lines for journald
  *
  * One sd-event loop, no threads: every socket is non-blocking, every buffer
@@ -31,6 +33,7 @@
 #include "config.h"
 #include "session.h"
 #include "ticklat.h"
+#include "verify.h"
 
 #define DAQSD_PROG "daqsd"
 
@@ -60,6 +63,48 @@ enum daqsd_vm_source {
 };
 
 struct daqsd;
+
+/*
+ * A VM's VF (vf = PF:INDEX in its section): its host counters checked
+ * against what the guest reports and the limit it was given (verify.h),
+ * and the VF's max_tx_rate, which daqsd owns (daqsd_verify.c).
+ */
+struct daqsd_vm_vf {
+	bool on;			/* vf = in its section */
+	char pf[DAQS_IFNAME_MAX + 1];
+	uint32_t index;
+	struct daqs_verify v;
+	enum daqs_verify_guest guest;	/* as in the last sample */
+	uint64_t last_guest_ts;		/* of the last guest reading taken */
+
+	/* the host's reading of the last tick */
+	bool host_ok;			/* the PF's last answer has the VF */
+	bool host_fresh;		/* ... and it is new this tick */
+	bool hooked;			/* tx_bytes from DAQSD_TEST_VF_STATS */
+	uint64_t host_gen;		/* the PF answer it came from */
+	uint64_t host_ns;
+	uint64_t host_tx_bytes;
+	char err[160];			/* !host_ok: why */
+	char logged_err[160];
+
+	/* the hardware cap, in Mbit/s as IFLA_VF_RATE has it; 0: none */
+	bool cap_known;			/* seen_* read from the PF */
+	uint32_t seen_mbit, seen_min_mbit;
+	uint32_t want_mbit;		/* what daqsd wants in force */
+	bool cap_pending;		/* an RTM_SETLINK not answered yet */
+	bool have_acked;
+	uint32_t acked_mbit;		/* the last one the PF accepted ... */
+	uint64_t acked_ns;		/* ... at this time */
+	uint64_t cap_retry_ms;		/* after a failure, not before */
+	uint64_t cap_sets, cap_errors;
+	char cap_err[96];
+	uint64_t cap_log_ms;
+
+	/* the log: one line per change of verdict, at most one a second */
+	enum daqs_verdict logged;
+	unsigned int changes;		/* since the last line */
+	uint64_t log_ms;
+};
 
 struct daqsd_vm {
 	struct daqsd *d;
@@ -101,6 +146,10 @@ struct daqsd_vm {
 	uint64_t log_ms;
 	unsigned int unlogged;		/* changes since the last line */
 
+	/* source config, no socket: a libvirt channel found for it */
+	bool adopted;
+	struct daqsd_vm_vf vf;
+
 	struct daqsd_sess sess;		/* the name is sess.name */
 };
 
@@ -111,6 +160,58 @@ struct daqsd_watch {
 };
 
 struct daqsd_client;
+struct nl_sock;
+
+/* a PF as its last RTM_GETLINK answer showed it (daqsd_vf.c) */
+struct daqsd_vf_info {
+	bool valid;			/* the PF reported it */
+	bool hooked;			/* tx_bytes from the test hook */
+	uint64_t tx_bytes;		/* IFLA_VF_STATS_TX_BYTES */
+	uint32_t max_tx_rate;		/* Mbit/s; 0: none */
+	uint32_t min_tx_rate;
+};
+
+struct daqsd_pf {
+	char name[DAQS_IFNAME_MAX + 1];
+	int ifindex;			/* 0: not known */
+	bool mark;
+	bool asked;			/* a request on its way */
+	uint32_t seq;
+	uint64_t asked_ms;
+	bool valid;			/* the last answer was good */
+	int err;
+	char why[160];			/* !valid: why */
+	uint64_t ns;			/* CLOCK_MONOTONIC of the last answer */
+	uint64_t gen;			/* answers and failures so far */
+	uint64_t answers;
+	uint32_t num_vf;
+	struct daqsd_vf_info *vfs;	/* num_vf of them */
+	size_t cap_vfs;
+};
+
+/* an RTM_SETLINK of a VF's rate, until its answer */
+#define DAQSD_CAP_REQS_MAX 64U
+struct daqsd_cap_req {
+	uint32_t seq;
+	char pf[DAQS_IFNAME_MAX + 1];
+	uint32_t vf;
+	uint32_t mbit;
+	uint64_t sent_ms;
+	char vm[64];
+};
+
+struct daqsd_vfmon {
+	struct nl_sock *sk;		/* NULL: not open */
+	sd_event_source *src;
+	uint64_t retry_ms;		/* opening failed: not before */
+	char err[160];
+	bool recv_err_logged;
+	const char *hook;		/* DAQSD_TEST_VF_STATS, or NULL */
+	struct daqsd_pf *pfs;
+	size_t n_pfs, cap_pfs;
+	struct daqsd_cap_req reqs[DAQSD_CAP_REQS_MAX];
+	size_t n_reqs;
+};
 
 struct daqsd {
 	sd_event *ev;
@@ -175,6 +276,9 @@ struct daqsd {
 	/* every VM's socket (daqsd_vm.c), one source of the loop */
 	int vm_ep;
 	sd_event_source *vm_ep_src;
+
+	/* the VFs' host counters and caps (daqsd_vf.c) */
+	struct daqsd_vfmon vf;
 };
 
 /* daqsd.c */
@@ -193,6 +297,8 @@ void daqsd_round_answered(struct daqsd *d);
 void daqsd_pull_tick(struct daqsd *d);
 /* the last SET a VM queued in tick `tick` is written (or never will be) */
 void daqsd_tick_set_written(struct daqsd *d, uint64_t tick);
+/* a VM for every section with a vf and no socket that has none yet */
+void daqsd_sync_host_only(struct daqsd *d);
 
 /* daqsd_vm.c */
 struct daqsd_vm *daqsd_vm_new(struct daqsd *d, enum daqsd_vm_source source,
@@ -209,8 +315,11 @@ bool daqsd_vm_ask(struct daqsd_vm *vm, uint64_t now_ms);
  */
 bool daqsd_vm_push(struct daqsd_vm *vm, uint64_t now_ms,
 		   const struct daqsd_push *push, bool *unsent);
-/* connect now (at start, after discovery) */
+/* connect now (at start, after discovery); a VM with no path never does */
 void daqsd_vm_start(struct daqsd_vm *vm);
+/* a host-only VM's channel, found by discovery; and gone again */
+void daqsd_vm_adopt(struct daqsd_vm *vm, const char *path);
+void daqsd_vm_detach(struct daqsd_vm *vm, const char *why);
 /* the epoll of the VMs' sockets, in the loop */
 int daqsd_vm_loop_init(struct daqsd *d, char *err, size_t errlen);
 void daqsd_vm_loop_close(struct daqsd *d);
@@ -227,6 +336,40 @@ int daqsd_libvirt_name(const char *entry, char *name, size_t len);
 int daqsd_control_open(struct daqsd *d, const char *path, char *err,
 		       size_t errlen);
 void daqsd_control_close(struct daqsd *d);
+
+/* daqsd_vf.c */
+void daqsd_vf_init(struct daqsd *d);
+/* the tick's start: an RTM_GETLINK for every PF a VM names */
+void daqsd_vf_ask(struct daqsd *d, uint64_t now_ms);
+const struct daqsd_pf *daqsd_vf_pf(const struct daqsd *d, const char *name);
+/* an RTM_SETLINK of VF idx's rate (Mbit/s, 0: none); the answer comes to
+ * daqsd_verify_cap_done(). 0, or -errno if it could not be sent. */
+int daqsd_vf_set_rate(struct daqsd *d, const char *pf, uint32_t idx,
+		      uint32_t max_mbit, uint32_t min_mbit, const char *vm);
+/* at exit: waits (a second at most) for the answers, then closes */
+void daqsd_vf_close(struct daqsd *d);
+
+/* daqsd_verify.c */
+struct daqs_ctl_buf;
+/* its [vm] section changed: a new VF releases the old one's cap */
+void daqsd_verify_configure(struct daqsd_vm *vm);
+/* the VM goes: its VF's cap is released */
+void daqsd_verify_vm_gone(struct daqsd_vm *vm);
+/*
+ * decide(), before the allocator: the VM's sample, judged; in is its
+ * input, which the host's counters replace when its guest's cannot be had
+ * (no channel, not controllable) or trusted (untrusted).
+ */
+void daqsd_verify_sample(struct daqsd *d, struct daqsd_vm *vm,
+			 struct daqs_vm_in *in, uint64_t now_ms);
+/* ... after it: the VF's cap follows the VM's limit when it must */
+void daqsd_verify_cap(struct daqsd *d, struct daqsd_vm *vm, uint64_t now_ms);
+void daqsd_verify_cap_done(struct daqsd *d, const struct daqsd_cap_req *req,
+			   int err);
+/* controlled from the host alone (its guest is not) */
+bool daqsd_verify_host_mode(const struct daqsd_vm *vm);
+/* its fields in a vm record of the control socket */
+void daqsd_verify_format(struct daqs_ctl_buf *b, const struct daqsd_vm *vm);
 
 /* daqsd_link.c: the link's speed; -ENODEV, -ENODATA (unknown), ... */
 int daqsd_link_speed(const char *ifname, uint64_t *bps, char *err,

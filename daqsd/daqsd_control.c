@@ -124,6 +124,7 @@ static void format_vm(struct daqs_ctl_buf *b, const struct daqsd_vm *vm,
 		if (s->seen.lease_state == DAQS_LEASE_ACTIVE)
 			daqs_ctl_u64(b, "lease_left_ms", s->seen.lease_left_ms);
 	}
+	daqsd_verify_format(b, vm);
 	daqs_ctl_u64(b, "connects", n->connects);
 	daqs_ctl_u64(b, "gets", n->gets);
 	daqs_ctl_u64(b, "sets", n->sets);
@@ -186,6 +187,13 @@ static void format_status(struct daqsd *d, struct daqs_ctl_buf *b)
 	daqs_ctl_bool(b, "channel_dir_watched", d->watched_dir[0] != '\0');
 	daqs_ctl_u64(b, "ticks", d->ticks);
 	format_ticklat(b, d, now);
+	daqs_ctl_u64(b, "verify_interval_ms", cfg->verify_interval_ms);
+	daqs_ctl_u64(b, "verify_tolerance_bp", cfg->verify_tolerance_bp);
+	daqs_ctl_u64(b, "verify_limit_tolerance_bp", cfg->verify_limit_tolerance_bp);
+	daqs_ctl_u64(b, "verify_strikes", cfg->verify_strikes);
+	daqs_ctl_u64(b, "verify_hold_ms", cfg->verify_hold_ms);
+	if (d->vf.hook)
+		daqs_ctl_str(b, "vf_stats_hook", d->vf.hook);
 	daqs_ctl_u64(b, "vms", d->n_vms);
 	daqs_ctl_end(b);
 	for (i = 0; i < d->n_vms; i++)

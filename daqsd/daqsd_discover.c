@@ -129,12 +129,17 @@ static void want(struct daqsd *d, const char *name, const char *path)
 	for (i = 0; i < d->n_vms; i++) {
 		struct daqsd_vm *vm = d->vms[i];
 
-		if (vm->source == DAQSD_VM_CONFIG && !strcmp(vm->sess.name, name)) {
-			daqsd_log(LOG_DEBUG,
-				  "vm %s: %s ignored: its configuration names %s",
-				  name, path, vm->path);
+		if (vm->source != DAQSD_VM_CONFIG || strcmp(vm->sess.name, name))
+			continue;
+		/* one known by its vf alone: this is its channel */
+		if (!vm->path[0] && !vm->conf.socket[0]) {
+			daqsd_vm_adopt(vm, path);
+			vm->mark = true;
 			return;
 		}
+		daqsd_log(LOG_DEBUG, "vm %s: %s ignored: its configuration names %s",
+			  name, path, vm->path[0] ? vm->path : "no channel");
+		return;
 	}
 	if (daqsd_add_vm(d, DAQSD_VM_LIBVIRT, name, path))
 		d->vms[d->n_vms - 1]->mark = true;
@@ -225,7 +230,11 @@ void daqsd_discover_scan(struct daqsd *d)
 
 		if (vm->source == DAQSD_VM_LIBVIRT && !vm->mark)
 			daqsd_remove_vm(d, vm, "its socket is gone");
+		else if (vm->adopted && !vm->mark)
+			daqsd_vm_detach(vm, "its channel's socket is gone");
 	}
+	/* a libvirt VM gone whose section has a vf: known by it alone now */
+	daqsd_sync_host_only(d);
 }
 
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *ud)

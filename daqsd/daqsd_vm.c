@@ -279,6 +279,12 @@ static void vm_connect(struct daqsd_vm *vm)
 	uint64_t now = daqsd_now_ms(vm->d);
 	int fd, r, e;
 
+	/* no channel (yet): nothing to connect to, no retries */
+	if (!vm->path[0]) {
+		vm->retry_at_ms = UINT64_MAX;
+		return;
+	}
+
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		e = errno;
@@ -421,6 +427,7 @@ void daqsd_vm_configure(struct daqsd_vm *vm, const struct daqs_config *cfg)
 	s->tick_ms = cfg->tick_ms;
 	s->conf_dev = DAQSD_DEV_UNKNOWN;
 	s->conf_is_mac = false;
+	daqsd_verify_configure(vm);
 	if (c && c->device_kind == DAQS_DEVICE_IFNAME) {
 		s->conf_dev = DAQSD_DEV_CONFIG;
 		snprintf(s->conf_ifname, sizeof(s->conf_ifname), "%s", c->ifname);
@@ -490,4 +497,33 @@ void daqsd_vm_start(struct daqsd_vm *vm)
 		vm_connect(vm);
 		vm_arm(vm);
 	}
+}
+
+void daqsd_vm_adopt(struct daqsd_vm *vm, const char *path)
+{
+	if (strlen(path) > DAQS_SOCK_PATH_MAX || vm->fd >= 0)
+		return;
+	strcpy(vm->path, path);
+	vm->adopted = true;
+	vm->backoff_ms = DAQSD_BACKOFF_MIN_MS;
+	daqsd_log(LOG_INFO, "vm %s: its channel is found at %s", vm->sess.name,
+		  path);
+	daqsd_vm_start(vm);
+}
+
+void daqsd_vm_detach(struct daqsd_vm *vm, const char *why)
+{
+	if (vm->fd >= 0)
+		vm_disconnect(vm, why, 0);
+	if (vm->in_round) {
+		vm->in_round = false;
+		daqsd_round_answered(vm->d);
+	}
+	daqsd_log(LOG_INFO, "vm %s: %s; verified from VF %s:%u alone again",
+		  vm->sess.name, why, vm->conf.vf_pf, vm->conf.vf_index);
+	vm->path[0] = '\0';
+	vm->adopted = false;
+	vm->retry_at_ms = UINT64_MAX;
+	vm->timer_at_ms = 0;
+	(void)sd_event_source_set_enabled(vm->timer, SD_EVENT_OFF);
 }

@@ -18,6 +18,13 @@
  * them, with the tick latency; SIGHUP with a bad file keeps the old
  * configuration; bad files at
  * start exit 2 and start nothing; SIGTERM exits 0 (no leak under valgrind).
+ *
+ * Then a second daqsd with VMs that name a VF (vf =): one on a PF that does
+ * not exist, one (as root) on a veth, which has no VFs: each is a VM with no
+ * channel, says why its VF cannot be read in the log and in `daqsctl vms`;
+ * a libvirt channel that appears for one is that VM's (not a second VM) and
+ * is let go when its socket goes; a reload without its section removes it.
+ * Real VFs (netdevsim) are in tests/e2e/60-verify.sh.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1047,6 +1054,160 @@ static void test_sigterm(void **state)
 	assert_true(log_has("exiting on signal 15"));
 }
 
+static bool vf_errors_logged(void)
+{
+	return log_has("vm dpdk: vf nosuch0:3: no such interface 'nosuch0'; not verified");
+}
+
+static bool dpdk_adopted(void)
+{
+	return R.web2.hellos >= 1 && R.web2.gets >= 2 &&
+	       log_has("vm dpdk: its channel is found at");
+}
+
+static bool dpdk_detached(void)
+{
+	return log_has("vm dpdk: its channel's socket is gone; verified from VF nosuch0:3 alone again");
+}
+
+static bool dpdk_removed(void)
+{
+	return log_has("vm dpdk: removed: no longer in the configuration");
+}
+
+static void write_vf_conf(bool dpdk, bool veth)
+{
+	FILE *f = fopen(R.conf, "w");
+
+	assert_non_null(f);
+	fprintf(f, "[daqsd]\ncapacity = 100mbit\ntick = 100ms\nverify_interval = 500ms\n"
+		"verify_tolerance = 2.5%%\ncontrol_socket = %s\nchannel_dir = %s\n"
+		"[vm other]\nmin = 1mbit\n%s%s", R.ctl, R.chan,
+		dpdk ? "[vm dpdk]\nvf = nosuch0:3\n" : "",
+		veth ? "[vm vethvm]\nvf = daqsdut2:0\n" : "");
+	fclose(f);
+}
+
+static void test_vf(void **state)
+{
+	char args_c[] = "-c";
+	const char *args[] = { args_c, R.conf, NULL };
+	uint64_t v, end;
+	bool veth;
+	char *out;
+	FILE *f;
+	int rc;
+
+	(void)state;
+	if (!getenv("DAQSD"))
+		skip();
+	assert_int_equal(truncate(R.log, 0), 0);
+	/* a bad vf: the file, the line, the token; nothing starts */
+	f = fopen(R.conf, "w");
+	assert_non_null(f);
+	fprintf(f, "[daqsd]\ncapacity = 100mbit\ncontrol_socket = %s\n"
+		"[vm a]\nvf = eth0\n", R.ctl);
+	fclose(f);
+	assert_int_equal(reap(spawn(args), 30), 2);
+	assert_true(log_has("daqsd.conf:5: invalid VF 'eth0' for 'vf' (PF:INDEX, such as ens1f0:3)"));
+	assert_int_equal(access(R.ctl, F_OK), -1);
+
+	/* a PF with no VFs: a veth (root only, as CI is) */
+	veth = geteuid() == 0 &&
+	       !system("ip link del daqsdut2 2>/dev/null; "
+		       "ip link add daqsdut2 type veth peer name daqsdut3 2>/dev/null");
+	if (!veth)
+		print_message("a vf on a PF without VFs: not checked (needs root and veth)\n");
+	write_vf_conf(true, veth);
+	R.pid = spawn(args);
+	end = now_ms() + (uint64_t)slow(10) * 1000;
+	while (access(R.ctl, F_OK) && now_ms() < end)
+		pump(20);
+	if (!wait_for(vf_errors_logged, 10)) {
+		dump_log();
+		fail_msg("no vf error logged");
+	}
+	assert_true(log_has("vm dpdk: configured with no channel: verified and capped from VF nosuch0:3 alone"));
+	out = daqsctl("-j vms", &rc);
+	assert_int_equal(rc, 0);
+	assert_true(json_valid(out));
+	assert_true(json_vm_is(out, "dpdk", "\"vf\":\"nosuch0:3\""));
+	assert_true(json_vm_is(out, "dpdk", "\"vf_mode\":\"host-only\""));
+	assert_true(json_vm_is(out, "dpdk", "\"verify\":\"pending\""));
+	assert_true(json_vm_is(out, "dpdk", "\"controlled\":false"));
+	assert_true(json_vm_is(out, "dpdk", "\"vf_error\":\"no such interface 'nosuch0'\""));
+	assert_true(json_vm_u64(out, "dpdk", "cap_errors", &v));
+	assert_int_equal(v, 0);
+	assert_false(json_vm_is(out, "other", "\"vf\""));
+	assert_true(json_daqsd_u64(out, "verify_interval_ms", &v));
+	assert_int_equal(v, 500);
+	assert_true(json_daqsd_u64(out, "verify_tolerance_bp", &v));
+	assert_int_equal(v, 250);
+	assert_true(json_daqsd_u64(out, "verify_strikes", &v));
+	assert_int_equal(v, 3);
+	if (veth) {
+		assert_true(log_has("vm vethvm: vf daqsdut2:0: daqsdut2 has no VFs: it is not an SR-IOV physical function; not verified"));
+		assert_true(json_vm_is(out, "vethvm", "\"vf_error\":\"daqsdut2 has no VFs: it is not an SR-IOV physical function\""));
+	}
+	out = daqsctl("vms", &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\n  vf nosuch0:3 vf-mode host-only verify pending strikes 0 cap-want 0bit\n"));
+	assert_non_null(strstr(out, " verify-interval 500ms verify-tolerance 2.5% verify-limit-tolerance 10% verify-strikes 3 verify-hold 10s "));
+	assert_non_null(strstr(out, "\n  vf-error \"no such interface 'nosuch0'\"\n"));
+
+	/* libvirt starts it with a channel after all: that is the same VM */
+	memset(&R.web2, 0, sizeof(R.web2));
+	R.web2.name = "dpdk";
+	R.web2.mode = GOOD;
+	R.web2.demand_bps = 10 * MBIT;
+	R.web2.lfd = R.web2.fd = -1;
+	snprintf(R.web2.dir, sizeof(R.web2.dir), "%s/domain-9-dpdk", R.chan);
+	snprintf(R.web2.path, sizeof(R.web2.path), "%s/" DAQS_CH_PORT_NAME,
+		 R.web2.dir);
+	assert_int_equal(mkdir(R.web2.dir, 0755), 0);
+	pump(50);
+	guest_listen(&R.web2);
+	if (!wait_for(dpdk_adopted, 10)) {
+		dump_log();
+		fail_msg("dpdk: %u hellos, %u gets", R.web2.hellos, R.web2.gets);
+	}
+	out = daqsctl("-j vms", &rc);
+	assert_int_equal(rc, 0);
+	assert_true(json_valid(out));
+	assert_true(json_vm_is(out, "dpdk", "\"source\":\"config\""));
+	assert_true(json_vm_is(out, "dpdk", "\"connected\":true"));
+	assert_true(json_vm_is(out, "dpdk", "\"vf_mode\":\"guest\""));
+	assert_true(json_daqsd_u64(out, "vms", &v));
+	assert_int_equal(v, veth ? 2 : 1);	/* not a second dpdk */
+	/* the domain stops: known by its vf alone again */
+	guest_close(&R.web2);
+	assert_int_equal(unlink(R.web2.path), 0);
+	assert_int_equal(rmdir(R.web2.dir), 0);
+	if (!wait_for(dpdk_detached, 10)) {
+		dump_log();
+		fail_msg("dpdk not let go");
+	}
+	out = daqsctl("-j vms", &rc);
+	assert_int_equal(rc, 0);
+	assert_true(json_vm_is(out, "dpdk", "\"vf_mode\":\"host-only\""));
+	assert_true(json_vm_is(out, "dpdk", "\"connected\":false"));
+	/* its section goes */
+	write_vf_conf(false, veth);
+	assert_int_equal(kill(R.pid, SIGHUP), 0);
+	if (!wait_for(dpdk_removed, 10)) {
+		dump_log();
+		fail_msg("dpdk not removed");
+	}
+	assert_int_equal(kill(R.pid, SIGTERM), 0);
+	rc = reap(R.pid, 20);
+	R.pid = 0;
+	if (rc)
+		dump_log();
+	assert_int_equal(rc, 0);
+	if (veth)
+		assert_int_equal(system("ip link del daqsdut2"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1057,6 +1218,7 @@ int main(void)
 		cmocka_unit_test(test_disappears),
 		cmocka_unit_test(test_sighup),
 		cmocka_unit_test(test_sigterm),
+		cmocka_unit_test(test_vf),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

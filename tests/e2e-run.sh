@@ -24,6 +24,13 @@ guest_build_tool "$top" "$build" sample
 # shellcheck disable=SC2046
 guest_build_tool "$top" "$build" nlsend "$top/daqsd/daqs_nl.c" \
 	$(pkg-config --cflags --libs libnl-genl-3.0)
+# daqsd runs in the guest against fake guests on its VFs (60-verify.sh),
+# netdevsim's where the kernel has it as a module (Debian's have none)
+guest_build_tool "$top" "$build" fakevm "$top/daqsd/channel.c" "$top/daqsd/units.c"
+moddir=${DAQS_CACHE:-/var/cache/daqs}/kernels/$kv/root/lib/modules/$kv
+if [ -n "$(find "$moddir" -name 'netdevsim.ko*' -print -quit 2>/dev/null)" ]; then
+	extra+=(--kmod netdevsim)
+fi
 
 if [ ${#scripts[@]} -eq 0 ]; then
 	for s in "$top"/tests/e2e/[0-9][0-9]-*.sh; do
@@ -33,7 +40,7 @@ fi
 daqsctl=$top/daqsd/build/daqsctl
 set +e
 "$top/tests/qemu/run.sh" --kernel "$kv" --tests "$top/tests/e2e" \
-	--module "$build/tree/kmod/daqs.ko" --bin "$daqsctl" --bin "$build/sample" --bin "$build/nlsend" \
+	--module "$build/tree/kmod/daqs.ko" --bin "$daqsctl" --bin "$build/sample" --bin "$build/nlsend" --bin "$top/daqsd/build/daqsd" --bin "$build/fakevm" \
 	--out "$build/out" --timeout "${DAQS_E2E_TIMEOUT:-1500}" \
 	--mq-net "${extra[@]}" "${scripts[@]}" 2>&1 | tee "$build/run.log"
 rc=${PIPESTATUS[0]}

@@ -6,11 +6,24 @@
  * counters grow at min(offered rate, limit in force). Leases expire as in
  * the kernel (the limit falls back to the fallback rate).
  *
- *   fakevm [-r OFFERED_BPS] [-g GARBAGE_BYTES] [-G] SOCKET
+ *   fakevm [-r OFFERED_BPS] [-g GARBAGE_BYTES] [-G] [-L FRACTION] [-I]
+ *          [-T FILE] SOCKET
+ *   fakevm -n [-r OFFERED_BPS] -T FILE
  *
  * -g N: after every 10th GET reply, N random bytes (not frames) are written
  * on the channel as well. -G: only garbage, every 100 ms, no answers at all.
  * Every SET is one line on stdout: "set rate=N lease_ms=N fallback=N".
+ *
+ * For the verification of its VF's counters (tests/e2e/60-verify.sh):
+ * -T FILE: what its VF sends, as the NIC would count it (its bytes plus a
+ * 4-byte FCS per 1514-byte frame), written to FILE every 20 ms (a new file
+ * renamed over it: daqsd's DAQSD_TEST_VF_STATS hook reads it).
+ * -L FRACTION: a liar, whose counters show only this fraction of what it
+ * sends. -I: ignores its limit (sends at the offered rate). SIGUSR1: it
+ * complies from then on (tells the truth, keeps its limit). SIGUSR2: stops
+ * answering (an agent that died, a module unloaded) while its VF keeps
+ * sending; again: answers again.
+ * -n: no channel at all (a DPDK guest): only its VF's counter.
  * Ends on SIGTERM or SIGINT.
  */
 #include <errno.h>
@@ -35,17 +48,41 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, honest, mute;
 static void on_sig(int s) { (void)s; stop = 1; }
+static void on_usr1(int s) { (void)s; honest = 1; }
+static void on_usr2(int s) { (void)s; mute = !mute; }
 
 static uint64_t offered = 100000000, rate, set_rate, fallback, wire;
 static uint32_t lease_ms;
 static uint64_t lease_end, last_ns;
 static int expired;
+/* the VF's view: what it sent, framed as the NIC counts it */
+static double lie = 1.0, sent, reported;
+static int ignore_limit;
+static const char *vf_file;
+static uint64_t vf_written_ns;
+
+static void write_vf(void)
+{
+	char tmp[4200];
+	FILE *f;
+
+	if (!vf_file || (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", vf_file) >=
+			sizeof(tmp))
+		return;
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "%.0f\n", sent + sent / 1514 * 4);
+	if (fclose(f) == 0)
+		rename(tmp, vf_file);
+}
 
 static void advance(void)
 {
 	uint64_t t = now_ns(), r;
+	double b;
 
 	if (lease_ms && !expired && t >= lease_end) {
 		expired = 1;
@@ -53,9 +90,16 @@ static void advance(void)
 		printf("lease expired, fallback=%" PRIu64 "\n", fallback);
 		fflush(stdout);
 	}
-	r = rate && rate < offered ? rate : offered;
-	wire += (uint64_t)((double)r / 8 * (double)(t - last_ns) / 1e9);
+	r = rate && rate < offered && (!ignore_limit || honest) ? rate : offered;
+	b = (double)r / 8 * (double)(t - last_ns) / 1e9;
+	sent += b;
+	reported += honest ? b : b * lie;
+	wire = (uint64_t)reported;
 	last_ns = t;
+	if (t >= vf_written_ns + 20000000ULL) {
+		write_vf();
+		vf_written_ns = t;
+	}
 }
 
 static void send_all(int fd, const void *p, size_t n)
@@ -179,10 +223,12 @@ static void serve(int fd, long garbage_n, int only_garbage)
 
 	daqs_ch_dec_init(&d);
 	while (!stop) {
-		int k = poll(&p, 1, 100);
+		int k = poll(&p, 1, vf_file ? 20 : 100);
 		ssize_t n;
 		size_t off = 0;
 
+		if (vf_file)
+			advance();
 		if (k == 0 && only_garbage)
 			garbage(fd, garbage_n > 0 ? (size_t)garbage_n : 512);
 		if (k <= 0)
@@ -194,6 +240,8 @@ static void serve(int fd, long garbage_n, int only_garbage)
 			garbage(fd, garbage_n > 0 ? (size_t)garbage_n : 512);
 			continue;
 		}
+		if (mute)
+			continue;	/* read, never answered */
 		while (off < (size_t)n) {
 			off += daqs_ch_dec_feed(&d, buf + off, (size_t)n - off);
 			while ((r = daqs_ch_dec_next(&d, &f)) != DAQS_CH_DEC_NEED)
@@ -207,22 +255,41 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct sigaction sig = { .sa_handler = on_sig };
+	struct sigaction u1 = { .sa_handler = on_usr1 }, u2 = { .sa_handler = on_usr2 };
 	long garbage_n = 0;
-	int only_garbage = 0, ls, c;
+	int only_garbage = 0, no_channel = 0, ls, c;
 
-	while ((c = getopt(argc, argv, "r:g:G")) != -1) {
+	while ((c = getopt(argc, argv, "r:g:GL:IT:n")) != -1) {
 		switch (c) {
 		case 'r': offered = strtoull(optarg, NULL, 0); break;
 		case 'g': garbage_n = strtol(optarg, NULL, 0); break;
 		case 'G': only_garbage = 1; break;
+		case 'L': lie = strtod(optarg, NULL); break;
+		case 'I': ignore_limit = 1; break;
+		case 'T': vf_file = optarg; break;
+		case 'n': no_channel = 1; break;
 		default: goto usage;
 		}
 	}
-	if (optind != argc - 1 || strlen(argv[optind]) >= sizeof(sa.sun_path))
-		goto usage;
 	sigaction(SIGTERM, &sig, NULL);
 	sigaction(SIGINT, &sig, NULL);
+	sigaction(SIGUSR1, &u1, NULL);
+	sigaction(SIGUSR2, &u2, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (no_channel) {
+		struct timespec tick = { .tv_nsec = 20000000 };
+
+		if (optind != argc || !vf_file)
+			goto usage;
+		last_ns = now_ns();
+		while (!stop) {
+			advance();
+			nanosleep(&tick, NULL);
+		}
+		return 0;
+	}
+	if (optind != argc - 1 || strlen(argv[optind]) >= sizeof(sa.sun_path))
+		goto usage;
 	srandom((unsigned int)getpid());
 	strcpy(sa.sun_path, argv[optind]);
 	unlink(sa.sun_path);
@@ -234,8 +301,15 @@ int main(int argc, char **argv)
 	}
 	last_ns = now_ns();
 	while (!stop) {
-		int fd = accept(ls, NULL, NULL);
+		struct pollfd lp = { .fd = ls, .events = POLLIN };
+		int fd;
 
+		/* its VF sends while nobody is connected too */
+		if (vf_file)
+			advance();
+		if (poll(&lp, 1, vf_file ? 20 : 1000) <= 0)
+			continue;
+		fd = accept(ls, NULL, NULL);
 		if (fd < 0)
 			continue;
 		printf("connected\n");
@@ -248,6 +322,7 @@ int main(int argc, char **argv)
 	unlink(sa.sun_path);
 	return 0;
 usage:
-	fprintf(stderr, "usage: fakevm [-r OFFERED_BPS] [-g N] [-G] SOCKET\n");
+	fprintf(stderr, "usage: fakevm [-r OFFERED_BPS] [-g N] [-G] [-L FRACTION] [-I] [-T FILE] SOCKET\n"
+		"       fakevm -n [-r OFFERED_BPS] -T FILE\n");
 	return 2;
 }

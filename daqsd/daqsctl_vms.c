@@ -67,6 +67,7 @@ static const struct field daemon_fields[] = {
 	{ "verify_limit_tolerance_bp", "verify-limit-tolerance", K_BP, 0 },
 	{ "verify_strikes", "verify-strikes", K_NUM, 0 },
 	{ "verify_hold_ms", "verify-hold", K_MS, 0 },
+	{ "vf_read_max_us", "vf-read-max-us", K_NUM, 0 },
 	{ "vf_stats_hook", "vf-stats-hook", K_STR, 0 },
 	{ "vms", "vms", K_NUM, 0 },
 };

@@ -211,6 +211,8 @@ struct daqsd_vfmon {
 	size_t n_pfs, cap_pfs;
 	struct daqsd_cap_req reqs[DAQSD_CAP_REQS_MAX];
 	size_t n_reqs;
+	uint64_t slow_max_us;		/* the slowest round of requests */
+	uint64_t slow_log_ms;
 };
 
 struct daqsd {

@@ -192,6 +192,8 @@ static void format_status(struct daqsd *d, struct daqs_ctl_buf *b)
 	daqs_ctl_u64(b, "verify_limit_tolerance_bp", cfg->verify_limit_tolerance_bp);
 	daqs_ctl_u64(b, "verify_strikes", cfg->verify_strikes);
 	daqs_ctl_u64(b, "verify_hold_ms", cfg->verify_hold_ms);
+	if (d->vf.n_pfs)
+		daqs_ctl_u64(b, "vf_read_max_us", d->vf.slow_max_us);
 	if (d->vf.hook)
 		daqs_ctl_str(b, "vf_stats_hook", d->vf.hook);
 	daqs_ctl_u64(b, "vms", d->n_vms);

@@ -268,16 +268,22 @@ void daqsd_verify_sample(struct daqsd *d, struct daqsd_vm *vm,
 	f->changes += f->v.verdict != was;
 	log_verdict(d, vm, now);
 
-	/* the allocator's view: the host's counters when the guest's will not do */
+	/*
+	 * The allocator's view: the host's counters when the guest's will not
+	 * do. A counter that never moved says nothing (a driver without VF
+	 * counters): no rate, so the VM is new or holds, not idle.
+	 */
 	if (!vi)
 		return;
 	if (!in->present) {
 		in->present = d->capacity_bps != 0;
-		in->rate_known = f->host_fresh && f->v.host_rate_known;
+		in->rate_known = f->host_fresh && f->v.host_rate_known &&
+				 f->v.host_moved;
 		in->rate_bps = in->rate_known ? f->v.host_rate_bps : 0;
 		in->limit_bps = cap_bps;
 	} else if (f->v.verdict == DAQS_VERDICT_UNTRUSTED) {
-		in->rate_known = f->host_fresh && f->v.host_rate_known;
+		in->rate_known = f->host_fresh && f->v.host_rate_known &&
+				 f->v.host_moved;
 		in->rate_bps = in->rate_known ? f->v.host_rate_bps : 0;
 		if (cap_bps && (!in->limit_bps || cap_bps < in->limit_bps))
 			in->limit_bps = cap_bps;

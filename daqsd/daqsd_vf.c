@@ -7,11 +7,15 @@
  * and the hardware cap, an RTM_SETLINK of IFLA_VF_RATE on the PF
  * (rtnl_link_vf_set_rate(), rtnl_link_build_change_request()).
  *
- * One netlink socket, non-blocking, in the loop like every other: a
- * request never blocks the tick (RTM_GETLINK waits for the RTNL lock, which
- * a driver can hold for a long time), answers are matched by sequence
- * number, and a request unanswered for a second is given up. The socket is
- * opened when a VM first names a VF, and again 5 s after it failed.
+ * One netlink socket, non-blocking, in the loop like every other; answers
+ * are matched by sequence number, and a request unanswered for a second is
+ * given up. The kernel handles an rtnetlink request inside the sendmsg()
+ * that sends it, under the RTNL lock: the answers are in the socket when
+ * the requests are sent, and are read at once (the tick's readings are
+ * taken at its start), but a tick waits for the RTNL lock as long as
+ * something else on the host holds it (the ethtool ioctl of `link =` does
+ * too); a round that takes long is logged. The socket is opened when a VM
+ * first names a VF, and again 5 s after it failed.
  *
  * A test hook, compiled in always: DAQSD_TEST_VF_STATS=DIR makes the tx
  * bytes of VF N of PF P the number in DIR/P/N when that file exists, for
@@ -48,6 +52,9 @@
 #define VF_PER_PF_MAX 4096U
 /* netlink rounds per wakeup, so a flood cannot hold the loop */
 #define VF_RECV_ROUNDS 64
+/* a round of requests slower than this is logged, once a minute at most */
+#define VF_SLOW_US 20000U
+#define VF_SLOW_LOG_MS 60000U
 
 static uint64_t mono_ns(void)
 {
@@ -410,6 +417,7 @@ void daqsd_vf_ask(struct daqsd *d, uint64_t now)
 {
 	struct daqsd_vfmon *m = &d->vf;
 	struct daqsd_pf *pf;
+	uint64_t t0, us;
 	size_t i;
 
 	for (i = 0; i < m->n_pfs; i++)
@@ -437,6 +445,7 @@ void daqsd_vf_ask(struct daqsd *d, uint64_t now)
 			req_done(d, &m->reqs[i], ETIMEDOUT);
 	if (!m->n_pfs || open_socket(d, now))
 		return;
+	t0 = mono_ns();
 	for (i = 0; i < m->n_pfs; i++) {
 		pf = &m->pfs[i];
 		if (pf->asked && now < pf->asked_ms + VF_ASK_TIMEOUT_MS)
@@ -445,6 +454,17 @@ void daqsd_vf_ask(struct daqsd *d, uint64_t now)
 			pf_fail(pf, ETIMEDOUT, "%s: no answer from rtnetlink in %us",
 				pf->name, VF_ASK_TIMEOUT_MS / 1000);
 		ask(d, pf, now);
+	}
+	/* answered already, in the sendmsg(): the readings of this instant */
+	drain(d);
+	us = (mono_ns() - t0) / 1000U;
+	if (us > m->slow_max_us)
+		m->slow_max_us = us;
+	if (us >= VF_SLOW_US && now >= m->slow_log_ms + VF_SLOW_LOG_MS) {
+		daqsd_log(LOG_WARNING,
+			  "rtnetlink: reading %zu PFs took %llu ms (the RTNL lock was held?); the tick waited for it",
+			  m->n_pfs, (unsigned long long)(us / 1000U));
+		m->slow_log_ms = now;
 	}
 }
 

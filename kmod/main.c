@@ -102,10 +102,15 @@ err_pernet:
 
 static void __exit daqs_mod_exit(void)
 {
-	/* no new commands, then no bindings, then no device events */
+	/*
+	 * The reverse of init: no new commands, then no device events, then
+	 * no bindings. unregister_netdevice_notifier() replays NETDEV_UNREGISTER
+	 * for every device, and the notifier looks the device up in the
+	 * namespace's bindings: they must still be there.
+	 */
 	daqs_genetlink_uninit();
-	unregister_pernet_subsys(&daqs_net_ops);
 	unregister_netdevice_notifier(&daqs_netdev_notifier);
+	unregister_pernet_subsys(&daqs_net_ops);
 	daqs_egress_keys_put();
 	pr_info("daqs unloaded\n");
 }

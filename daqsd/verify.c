@@ -199,12 +199,21 @@ bool daqs_verify_step(struct daqs_verify *v, const struct daqs_verify_conf *c,
 		v->open = false;
 	}
 	v->host_rate_known = false;
-	if (v->have_host) {
+	if (!v->have_host) {
+		v->moved_ns = s->host_ns;
+		v->moved_bytes = 0;
+	} else {
 		dt = s->host_ns - v->host_ns;
 		d = host_delta(v, v->host_bytes, s->host_tx_bytes, dt,
 			       s->capacity_bps, c->slack_bytes);
-		v->host_rate_bps = to_u64((double)d * 8e9 / (double)dt);
-		v->host_rate_known = true;
+		v->moved_bytes = sat_add(v->moved_bytes, d);
+		if (d || s->host_ns - v->moved_ns >= 2 * interval_ns) {
+			v->host_rate_bps = to_u64((double)v->moved_bytes * 8e9 /
+						  (double)(s->host_ns - v->moved_ns));
+			v->host_rate_known = true;
+			v->moved_ns = s->host_ns;
+			v->moved_bytes = 0;
+		}
 		if (v->open) {
 			v->acc_host = sat_add(v->acc_host, d);
 			/* the old limit held until the new one was pushed */

@@ -134,9 +134,16 @@ struct daqs_verify {
 	uint64_t flags;			/* times it became UNTRUSTED */
 	uint64_t host_resets, host_wraps, guest_resets;
 
-	/* the host's rate over the last two host samples */
+	/*
+	 * The host's rate: over the time since its counter last moved, so a
+	 * driver that refreshes VF counters now and then (ixgbe: every 2 s)
+	 * gives its average when it does and no rate in between; a counter
+	 * still for two intervals is an idle VF (rate 0).
+	 */
 	bool host_rate_known;
 	uint64_t host_rate_bps;
+	uint64_t moved_ns;		/* when the counter last moved */
+	uint64_t moved_bytes;		/* bytes since (a still counter: 0) */
 
 	/* the samples and the interval being summed */
 	bool have_host;

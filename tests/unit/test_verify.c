@@ -368,6 +368,56 @@ static void test_host_wrap_and_reset(void **state)
 	assert_int_equal(s.v.host_resets, 0);
 }
 
+static void test_slow_driver(void **state)
+{
+	struct sim s;
+	unsigned int i, known = 0;
+	uint64_t shown = 0;
+
+	(void)state;
+	/*
+	 * A driver that refreshes its VF counters every 2 s (ixgbe's service
+	 * task): the host's rate is the average when the counter moves, and
+	 * unknown in between, never the 0 or 20x of one tick.
+	 */
+	sim_init(&s);
+	s.c.interval_ms = 6000;
+	for (i = 0; i < 600; i++) {
+		struct daqs_verify_sample smp = { 0 };
+		uint64_t bytes = 40 * MBIT / 8 / 10;
+
+		s.t_ns += TICK_NS;
+		s.host += bytes;
+		s.reported += bytes;
+		if (i % 20 == 0)
+			shown = s.host;
+		smp.host_valid = true;
+		smp.host_ns = s.t_ns;
+		smp.host_tx_bytes = shown;
+		smp.guest = REPORTS;
+		smp.guest_fresh = true;
+		smp.guest_ns = s.t_ns + GUEST_OFFSET_NS;
+		smp.guest_tx_bytes = s.reported;
+		smp.limit_bps = 100 * MBIT;
+		smp.capacity_bps = s.capacity_bps;
+		daqs_verify_step(&s.v, &s.c, &smp);
+		if (s.v.host_rate_known && i > 20) {
+			known++;
+			assert_in_range(s.v.host_rate_bps, 39 * MBIT, 41 * MBIT);
+		}
+	}
+	assert_int_equal(known, 28);	/* the steps at 4 s, 6 s ... 58 s */
+	/* over 6 s intervals its steps average out: trusted */
+	assert_int_equal(s.v.verdict, DAQS_VERDICT_TRUSTED);
+	/* an idle VF: rate 0 after two intervals of a still counter */
+	sim_init(&s);
+	sim_run(&s, 20, 0, 100 * MBIT, REPORTS);
+	assert_false(s.v.host_rate_known);
+	sim_run(&s, 1, 0, 100 * MBIT, REPORTS);
+	assert_true(s.v.host_rate_known);
+	assert_int_equal(s.v.host_rate_bps, 0);
+}
+
 static void test_vf_gone(void **state)
 {
 	struct daqs_verify_sample smp = { .host_valid = false };
@@ -515,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_module_gone),
 		cmocka_unit_test(test_late_answers),
 		cmocka_unit_test(test_host_wrap_and_reset),
+		cmocka_unit_test(test_slow_driver),
 		cmocka_unit_test(test_vf_gone),
 		cmocka_unit_test(test_guest_resets),
 		cmocka_unit_test(test_host_only),

@@ -16,7 +16,7 @@
  *
  * For the verification of its VF's counters (tests/e2e/60-verify.sh):
  * -T FILE: what its VF sends, as the NIC would count it (its bytes plus a
- * 4-byte FCS per 1514-byte frame), written to FILE every 20 ms (a new file
+ * 4-byte FCS per 1514-byte frame), written to FILE every 10 ms (a new file
  * renamed over it: daqsd's DAQSD_TEST_VF_STATS hook reads it).
  * -L FRACTION: a liar, whose counters show only this fraction of what it
  * sends. -I: ignores its limit (sends at the offered rate). SIGUSR1: it
@@ -96,7 +96,7 @@ static void advance(void)
 	reported += honest ? b : b * lie;
 	wire = (uint64_t)reported;
 	last_ns = t;
-	if (t >= vf_written_ns + 20000000ULL) {
+	if (t >= vf_written_ns + 10000000ULL) {
 		write_vf();
 		vf_written_ns = t;
 	}
@@ -223,7 +223,7 @@ static void serve(int fd, long garbage_n, int only_garbage)
 
 	daqs_ch_dec_init(&d);
 	while (!stop) {
-		int k = poll(&p, 1, vf_file ? 20 : 100);
+		int k = poll(&p, 1, vf_file ? 10 : 100);
 		ssize_t n;
 		size_t off = 0;
 
@@ -277,7 +277,7 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR2, &u2, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (no_channel) {
-		struct timespec tick = { .tv_nsec = 20000000 };
+		struct timespec tick = { .tv_nsec = 10000000 };
 
 		if (optind != argc || !vf_file)
 			goto usage;
@@ -307,7 +307,7 @@ int main(int argc, char **argv)
 		/* its VF sends while nobody is connected too */
 		if (vf_file)
 			advance();
-		if (poll(&lp, 1, vf_file ? 20 : 1000) <= 0)
+		if (poll(&lp, 1, vf_file ? 10 : 1000) <= 0)
 			continue;
 		fd = accept(ls, NULL, NULL);
 		if (fd < 0)

@@ -29,7 +29,11 @@
  * allocated its minimum first, but only up to its demand: one that is idle
  * lends its minimum to the others (work conservation) and is limited to its
  * small allocation; the first tick it sends more than 97.5% of that, it is
- * UNSATISFIED and gets its whole minimum back at the next tick:
+ * UNSATISFIED and gets its whole minimum back at the next tick. The first
+ * tick after wanting more, its headroom up to its minimum is larger
+ * (min_headroom, 25%), so a guaranteed VM whose rate dips for a tick (a
+ * stall, a loss, measurement noise) keeps its minimum instead of lending a
+ * sliver of it and winning it back a tick later:
  *
  *   limit = max(allocation, DAQS_RATE_MIN_BPS)
  *   sum(limits) <= capacity, but for the smallest rate of a VM allocated
@@ -66,13 +70,19 @@ struct daqs_policy {
 	enum daqs_policy_kind kind;
 	uint32_t tick_ms;	/* paper2023 scales its step by tick / 200 ms */
 	double headroom;	/* satisfied: demand = rate * (1 + headroom) + floor */
+	double min_headroom;	/* ... but a VM with a minimum that was
+				 * unsatisfied last tick keeps up to
+				 * min(minimum, rate * (1 + min_headroom)) */
 	double saturated;	/* rate >= saturated * allocation: wants more */
 	double floor_frac;	/* floor = capacity * floor_frac ... */
 	uint64_t floor_min_bps;	/* ... but at least this ... */
 	/* ... and at most capacity / (8 * VMs present), so floors stay small */
 };
 
-/* The defaults: headroom 4%, saturated at 97.5%, floor 0.1% but >= 100 kbit/s. */
+/*
+ * The defaults: headroom 4% (25% up to a minimum), saturated at 97.5%,
+ * floor 0.1% but >= 100 kbit/s.
+ */
 void daqs_policy_init(struct daqs_policy *p, enum daqs_policy_kind kind,
 		      uint32_t tick_ms);
 

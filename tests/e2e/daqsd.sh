@@ -96,6 +96,8 @@ finish() {
 		wait "$AGENT_PID"
 	fi
 	note "agent: $(grep -c 'host connected' "$LOG") host connections seen"
+	echo "--- $LOG: hosts coming and going, dropped bytes"
+	grep -E 'host|dropped|giving up|serving|exiting' "$LOG" | tail -n 100
 	echo "--- $LOG"
 	tail -n 100 "$LOG"
 	echo "---"

@@ -307,7 +307,8 @@ struct tick_case {
 
 #define ABSENT { .known = false, .want_demand = DAQS_DEMAND_ABSENT }
 
-static void run_tick_case(const struct tick_case *c)
+static void run_tick_case(const struct tick_case *c,
+			  const enum daqs_demand *was)
 {
 	struct daqs_alloc_state st = { 0 };
 	struct daqs_policy p;
@@ -328,6 +329,8 @@ static void run_tick_case(const struct tick_case *c)
 		in[i].min_bps = v->min * MBIT;
 		in[i].max_bps = v->max * MBIT;
 		in[i].weight = v->weight;
+		if (was)
+			in[i].st.demand = was[i];
 	}
 	assert_int_equal(daqs_alloc(&p, C_BPS, in, c->n, out, &st), 0);
 	for (i = 0; i < c->n; i++) {
@@ -452,7 +455,42 @@ static void test_tick_table(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		run_tick_case(&cases[i]);
+		run_tick_case(&cases[i], NULL);
+}
+
+/*
+ * A guaranteed VM that wanted more last tick and now sends a little less
+ * than its minimum keeps its minimum for that tick (25% up to it): a dip
+ * of a tick is not lent out and won back; still below a tick later, or
+ * far below at once, it lends what it does not use.
+ */
+static void test_guarantee_grace(void **state)
+{
+	static const struct {
+		struct tick_case c;
+		enum daqs_demand was[2];
+	} cases[] = {
+		{ { "guaranteed VM dipping below its minimum for a tick keeps it",
+		  DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
+			{ true, 280, 300, 300, 300, 0, 1, 300, DAQS_DEMAND_SATISFIED },
+			{ true, 100, 100, 100, 0, 0, 1, 100, DAQS_DEMAND_UNSATISFIED },
+		} }, { DAQS_DEMAND_UNSATISFIED, DAQS_DEMAND_UNSATISFIED } },
+		{ { "guaranteed VM below its minimum a second tick lends the rest",
+		  DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
+			{ true, 280, 300, 300, 300, 0, 1, 291.6, DAQS_DEMAND_SATISFIED },
+			{ true, 100, 100, 100, 0, 0, 1, 108.4, DAQS_DEMAND_UNSATISFIED },
+		} }, { DAQS_DEMAND_SATISFIED, DAQS_DEMAND_UNSATISFIED } },
+		{ { "guaranteed VM dropping to half its minimum lends at once",
+		  DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
+			{ true, 150, 300, 300, 300, 0, 1, 187.5, DAQS_DEMAND_SATISFIED },
+			{ true, 100, 100, 100, 0, 0, 1, 212.5, DAQS_DEMAND_UNSATISFIED },
+		} }, { DAQS_DEMAND_UNSATISFIED, DAQS_DEMAND_UNSATISFIED } },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		run_tick_case(&cases[i].c, cases[i].was);
 }
 
 static void test_bad_input(void **state)
@@ -1005,6 +1043,7 @@ int main(void)
 		cmocka_unit_test(test_fig4),
 		cmocka_unit_test(test_idle_guarantee),
 		cmocka_unit_test(test_guarantee_dip),
+		cmocka_unit_test(test_guarantee_grace),
 		cmocka_unit_test(test_vm_leaves),
 		cmocka_unit_test(test_stuck_limits),
 		cmocka_unit_test(test_first_sample),

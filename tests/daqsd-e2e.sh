@@ -420,8 +420,10 @@ note "fallback: guest measured $(mbit "${s_wire:-0}") Mbit/s (iperf3 ${s_iperf:-
 # started" and "+N ms after connect: GET answered: in force X (set X), lease
 # active"), at most 2 ticks plus rtt_allow_ms for the TCG guest's round trips
 # (HELLO, GET, SET and the GET that reads the limit back, in series;
-# measured: HELLO 11-43 ms, the others 1-14 ms). The time from starting the process until daqsctl shows it is a
-# note (process start, discovery, the poll's own 50 ms).
+# measured: HELLO 11-43 ms, the others 1-14 ms), counted from daqsd's
+# first connection (a HELLO lost and retried on a second one is not
+# hidden). The time from starting the process until daqsctl shows it is a
+# note (process start, discovery, the poll's own 50 ms on a busy host).
 rtt_allow_ms=50
 log_mark=$(wc -l <"$build/daqsd.log")
 t_restart=$(now_ms)
@@ -431,12 +433,19 @@ if wait_for 20 'snap '"'"'[ "$(vmf vm1 controlled)" = true ] && [ "$(vmf vm1 lea
 	rlog=$(tail -n +"$((log_mark + 1))" "$build/daqsd.log")
 	c_ms=$(printf '%s\n' "$rlog" | sed -n 's/^daqsd: vm vm1: connected to .* \([0-9]*\) ms after daqsd started$/\1/p' | head -n 1)
 	d_conn=$(printf '%s\n' "$rlog" | sed -n 's/^daqsd: vm vm1: +\([0-9]*\) ms after connect: GET answered: in force \([0-9]*\) bit\/s (set \2), lease active$/\1/p' | head -n 1)
+	# the connection that got control: the last one before that line (a
+	# first connection whose HELLO went unanswered costs its timeout, and
+	# counting from the next one would hide it)
+	c_last=$(printf '%s\n' "$rlog" | awk '/^daqsd: vm vm1: connected to .* ms after daqsd started$/ { c = $(NF - 4) }
+		/^daqsd: vm vm1: \+[0-9]* ms after connect: GET answered: .*lease active$/ { print c; exit }')
+	n_conn=$(printf '%s\n' "$rlog" | grep -c '^daqsd: vm vm1: connected to ')
 	note "daqsd restarted: connected to vm1 ${c_ms:-?} ms after its start; $(printf '%s\n' "$rlog" | grep -c 'ms after connect:') timed steps in daqsd.log:"
 	printf '%s\n' "$rlog" | grep 'vm vm1: +[0-9]* ms after connect:\|tick pulled' | head -n 9 | sed 's/^daqsd: /#   /'
 	note "daqsd restarted: vm1 under daqsd's limit again, lease active, as the guest reports, ${d_conn:-?} ms after daqsd connected (bound: 2 ticks of $tick_ms ms + $rtt_allow_ms ms for TCG round trips)"
 	note "daqsd restarted: daqsctl shows it $d_back ms after the process was started (was 299-392 ms before the tick was pulled forward and the first SET read back)"
-	check control_resumes_after_restart '[ -n "$d_conn" ] && [ "$d_conn" -le $((2 * tick_ms + rtt_allow_ms)) ]' "${d_conn:-no 'GET answered ... lease active' line} ms after connect"
-	check control_seen_soon_after_start '[ $d_back -le $((2 * tick_ms + 800)) ]' "$d_back ms"
+	d_ctl=$((${c_last:-0} - ${c_ms:-0} + ${d_conn:-0}))
+	note "daqsd restarted: $n_conn connection(s) to vm1 until then; control $d_ctl ms after the first"
+	check control_resumes_after_restart '[ -n "$d_conn" ] && [ "$d_ctl" -le $((2 * tick_ms + rtt_allow_ms)) ]' "${d_conn:-no 'GET answered ... lease active' line} ms after connect; $d_ctl ms after the first of $n_conn connections"
 else
 	not_ok control_resumes_after_restart "vm1: $(vmf vm1 state) controlled $(vmf vm1 controlled) lease $(vmf vm1 lease_state)"
 fi

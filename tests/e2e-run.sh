@@ -3,6 +3,8 @@
 # Debian's kernel SERIES (6.1 default, 6.12), daqsctl and the test tools,
 # then boot that kernel under QEMU and run the guest scripts of tests/e2e/
 # (default: every NN-*.sh). Ends with "N passed, N failed".
+# DAQS_E2E_APPEND: more kernel command line; VAR=VALUE words there are in
+# the scripts' environment (e.g. NLFUZZ_COUNT=20000 for 50-nlfuzz.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 series=6.1 extra=() scripts=()
@@ -31,6 +33,8 @@ moddir=${DAQS_CACHE:-/var/cache/daqs}/kernels/$kv/root/lib/modules/$kv
 if [ -n "$(find "$moddir" -name 'netdevsim.ko*' -print -quit 2>/dev/null)" ]; then
 	extra+=(--kmod netdevsim)
 fi
+# nlfuzz forges raw generic netlink itself (50-nlfuzz.sh)
+guest_build_tool "$top" "$build" nlfuzz
 
 if [ ${#scripts[@]} -eq 0 ]; then
 	for s in "$top"/tests/e2e/[0-9][0-9]-*.sh; do
@@ -40,8 +44,9 @@ fi
 daqsctl=$top/daqsd/build/daqsctl
 set +e
 "$top/tests/qemu/run.sh" --kernel "$kv" --tests "$top/tests/e2e" \
-	--module "$build/tree/kmod/daqs.ko" --bin "$daqsctl" --bin "$build/sample" --bin "$build/nlsend" --bin "$top/daqsd/build/daqsd" --bin "$build/fakevm" \
+	--module "$build/tree/kmod/daqs.ko" --bin "$daqsctl" --bin "$build/sample" --bin "$build/nlsend" --bin "$top/daqsd/build/daqsd" --bin "$build/fakevm" --bin "$build/nlfuzz" \
 	--out "$build/out" --timeout "${DAQS_E2E_TIMEOUT:-1500}" \
+	${DAQS_E2E_APPEND:+--append "$DAQS_E2E_APPEND"} \
 	--mq-net "${extra[@]}" "${scripts[@]}" 2>&1 | tee "$build/run.log"
 rc=${PIPESTATUS[0]}
 set -e

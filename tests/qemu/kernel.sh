@@ -5,17 +5,21 @@
 #
 #   SERIES  6.1 (default): whatever linux-image-amd64 depends on today
 #           6.12: the newest linux-image-6.12.*+deb12-amd64[-unsigned] in the archive
+#           debug: KASAN, UBSAN, kmemleak, lockdep kernel built by debug-kernel.sh
 #   KV      an exact version such as 6.1.0-56-amd64 or 6.12.117+deb12-amd64
 #
 # The image package is downloaded once into $DAQS_CACHE/kernels/<KV>/ and extracted
 # there (root/), with a modules.dep made by depmod, because the package ships none.
 # The matching linux-headers-<KV> is installed so daqs.ko can be built against it
-# (skip with DAQS_NO_HEADERS=1). Prints <KV> on stdout, everything else on stderr.
+# (skip with DAQS_NO_HEADERS=1). The debug kernel is built from linux-source-6.1 into
+# the same layout instead, its build tree as /lib/modules/<KV>/build (debug-kernel.sh).
+# Prints <KV> on stdout, everything else on stderr.
 #
 # Versions are resolved from the apt lists every time and never written down here:
 # the ABI number moves with Debian's updates.
 set -euo pipefail
 
+HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${DAQS_CACHE:-/var/cache/daqs}
 APT_LOCK_WAIT=${DAQS_APT_LOCK_WAIT:-600}
 
@@ -23,7 +27,7 @@ log() { printf 'kernel.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 usage() {
-	sed -n '4,13s/^# \{0,1\}//p' "$0" >&2
+	sed -n '4,16s/^# \{0,1\}//p' "$0" >&2
 	exit "${1:-2}"
 }
 
@@ -69,6 +73,10 @@ resolve() {
 		case $want in
 		6.1) kv=$(resolve_61) ;;
 		6.12) kv=$(resolve_612) ;;
+		debug | *-daqs-debug)
+			kv=$("$HERE/debug-kernel.sh" --kv)
+			[[ $want == debug || $want == "$kv" ]] || die "the debug kernel is $kv now, not $want"
+			;;
 		*-amd64)
 			if has_candidate "linux-image-$want" || has_candidate "linux-image-$want-unsigned"; then
 				kv=$want
@@ -145,8 +153,13 @@ main() {
 	# Serialise concurrent harness runs on the same kernel (CI and developers share the cache).
 	exec 9>"$CACHE/kernels/.lock-$kv"
 	flock 9
-	fetch "$kv"
-	ensure_headers "$kv"
+	case $kv in
+	*-daqs-debug) "$HERE/debug-kernel.sh" >/dev/null ;;
+	*)
+		fetch "$kv"
+		ensure_headers "$kv"
+		;;
+	esac
 	flock -u 9
 	echo "$kv"
 }

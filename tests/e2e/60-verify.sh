@@ -11,7 +11,10 @@
 #
 # netdevsim has no VF traffic counters (no ndo_get_vf_stats: IFLA_VF_STATS
 # is all zeros), so each fake guest writes what its VF sent to the file
-# daqsd's test hook reads (DAQSD_TEST_VF_STATS=DIR: DIR/PF/VF). Checked: the
+# daqsd's test hook reads (DAQSD_TEST_VF_STATS=DIR: DIR/PF/VF). That file is
+# up to 10 ms old when read, more when the guest is starved (the debug
+# kernel under TCG): verify_tolerance is 15% and verify_interval 2 s here
+# for that, which still catches a guest reporting half. Checked: the
 # liar is flagged (under-reports, over-limit) after verify_strikes intervals
 # and its VF capped at its limit; told to comply, it is released after
 # verify_hold; the honest one stays trusted and uncapped; the DPDK one is
@@ -102,7 +105,8 @@ write_conf() {
 capacity = 100mbit
 tick = 100ms
 lease = 2s
-verify_interval = 1s
+verify_interval = 2s
+verify_tolerance = 15%
 verify_strikes = 3
 verify_hold = 3s
 control_socket = $CTL
@@ -133,8 +137,8 @@ finish() {
 		kill -KILL "$DAQSD_PID"
 	fi
 	wait 2>/dev/null
-	echo "--- $LOG"
-	tail -n 80 "$LOG"
+	echo "--- $LOG (without the first steps of each connection)"
+	grep -v ' ms after connect: ' "$LOG" | tail -n 400
 	echo "---"
 	echo "$NSIM_ID" >/sys/bus/netdevsim/del_device 2>/dev/null
 	exit 0
@@ -171,13 +175,13 @@ DAQSD_TEST_VF_STATS=$HOOK daqsd -c "$CONF" -v >"$LOG" 2>&1 &
 DAQSD_PID=$!
 
 # --- the liar: flagged, capped --------------------------------------------
-if wait_vm liar verify untrusted 60; then
+if wait_vm liar verify untrusted 90; then
 	t1=$(uptime_ms)
 	j=$(vms_json)
 	ok verify_liar_flagged "after $((t1 - t0)) ms, tick $(daqsd_field "$j" ticks): $(vm_field "$j" liar verify_reason)"
 	note "verify: liar flagged $((t1 - t0)) ms after daqsd started (ticks $(daqsd_field "$j" ticks)), reason $(vm_field "$j" liar verify_reason), under_reports $(vm_field "$j" liar under_reports) over_limits $(vm_field "$j" liar over_limits), host_rate $(vm_field "$j" liar host_rate_bps) reported $(vm_field "$j" liar reported_rate_bps)"
 else
-	fail verify_liar_flagged "not untrusted in 60 s: $(vm_field "$(vms_json)" liar verify)"
+	fail verify_liar_flagged "not untrusted in 90 s: $(vm_field "$(vms_json)" liar verify)"
 	finish
 fi
 check_eq verify_liar_vf_hooked true "$(vm_field "$j" liar vf_stats_hooked)"
@@ -236,7 +240,7 @@ esac
 # --- the liar complies: released after verify_hold ---------------------------
 kill -USR1 "$LIAR_PID"
 t2=$(uptime_ms)
-if wait_vm liar verify trusted 30; then
+if wait_vm liar verify trusted 60; then
 	t3=$(uptime_ms)
 	ok verify_liar_trusted_again "after $((t3 - t2)) ms"
 	note "verify: liar trusted again $((t3 - t2)) ms after it complied (hold 3 s)"
@@ -253,7 +257,7 @@ fi
 # --- the honest one's agent goes silent; its VF keeps sending --------------
 kill -USR2 "$HONEST_PID"
 t4=$(uptime_ms)
-if wait_vm honest verify untrusted 60; then
+if wait_vm honest verify untrusted 90; then
 	t5=$(uptime_ms)
 	j=$(vms_json)
 	ok verify_silent_flagged "after $((t5 - t4)) ms: $(vm_field "$j" honest verify_reason)"

@@ -39,7 +39,9 @@
 #define AGENT_BACKOFF_MIN_MS 10U
 #define AGENT_BACKOFF_MAX_MS 100U
 /* bytes in a port whose host is away are the next host's if it shows up
- * within this long (they can overtake its "port open"), else stale */
+ * within this long (they can overtake its "port open"), else stale; and
+ * the answers to a host that said HELLO this recently, when the port says
+ * it went, are kept this long for the host seen next (agent_port.c) */
 #define AGENT_STALE_MS 250U
 /* at most one ERROR about skipped bytes per this long */
 #define AGENT_GARBAGE_REPORT_MS 1000U
@@ -91,6 +93,12 @@ struct agent {
 	uint64_t retry_at_ms;	/* while !connected */
 	uint64_t stale_since_ms; /* bytes wait in a port with no host */
 	uint64_t last_rx_ms;
+	uint64_t hello_ms;	/* this stream's last HELLO was handled; 0: none */
+	uint64_t lost_ms;	/* the host was last seen to go */
+	/* !connected: the stream (answers, input) is kept for a host seen
+	 * before this; 0: nothing kept */
+	uint64_t keep_until_ms;
+	bool out_stuck;		/* a write blocked with the host there */
 	struct daqs_ch_decoder dec;
 	/* read from the port, not yet through the decoder: a request is taken
 	 * only when every answer before it is out (see agent_port_read) */
@@ -124,7 +132,11 @@ void agent_log_limited(unsigned int key, const char *fmt, ...)
 int agent_port_find(char *path, size_t len);
 /* Opens a->port_path (device or unix socket): 0, or -1 with err set. */
 int agent_port_open(struct agent *a, char *err, size_t errlen);
-/* The host went away: forget its bytes and what we owed it; retry later. */
+/*
+ * The host went away: forget its bytes and what we owed it (unless it had
+ * only just said HELLO: then they are kept AGENT_STALE_MS for the host
+ * seen next, see agent_port.c); retry later.
+ */
 void agent_port_lost(struct agent *a, const char *why);
 /* When retry_at_ms has come: true if the host is back. */
 bool agent_port_retry(struct agent *a);

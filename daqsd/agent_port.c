@@ -19,6 +19,25 @@
  * first request. Bytes still there AGENT_STALE_MS later, the host still
  * away, are of a host that came and went before we read them: they are
  * dropped, not answered to the next host (whose seqs they could match).
+ *
+ * The port's "host away" runs late the other way too. A host that goes
+ * and one that connects right after are two control messages, queued
+ * behind the data; under load the guest handles them tens of ms late, so
+ * the new host's HELLO can be read (and answered, into a port that still
+ * says the old host is there) before the guest has seen the old host go,
+ * or read while the port says no host, in the moment between the two.
+ * Its answer is then refused (EAGAIN: no host) and, when the read after
+ * it says end of stream, was dropped with the old host's stream: the new
+ * host waited for it in vain (daqsd: 3 s, then it connects again). So
+ * when the port says the host went, the stream of a host that said HELLO
+ * less than AGENT_STALE_MS before, and whose answers blocked only because
+ * the port said it was away (not because it did not read them), is kept
+ * for AGENT_STALE_MS: answers not yet written, input not yet taken. A host
+ * seen by then gets them; a host that has been there longer, or did not
+ * read, loses what it did not read, as before; and a kept stream no host
+ * comes for is dropped. At worst a new host gets answers meant for a host
+ * that came and went within AGENT_STALE_MS, the case of the bytes above,
+ * and ignores them (daqsd starts each session at a random seq).
  */
 #include "agent.h"
 
@@ -109,14 +128,43 @@ static void forget_io(struct agent *a)
 	a->in_off = a->in_len = 0;
 	a->held = false;
 	a->out.off = a->out.len = 0;
+	a->out_stuck = false;
+	a->hello_ms = 0;
+	a->keep_until_ms = 0;
 }
 
-static void connected(struct agent *a)
+static size_t unsent(const struct agent *a)
 {
+	return a->out.len - a->out.off;
+}
+
+/* answers unwritten, input read and not yet taken, a partial frame */
+static bool owed(const struct agent *a)
+{
+	return unsent(a) || a->in_len > a->in_off ||
+	       daqs_ch_dec_pending(&a->dec);
+}
+
+/* the port says the host went: is the stream perhaps the next host's? */
+static bool keep_stream(const struct agent *a, uint64_t now)
+{
+	return a->kind == AGENT_PORT_VPORT && a->connected && !a->out_stuck &&
+	       a->hello_ms && now < a->hello_ms + AGENT_STALE_MS && owed(a);
+}
+
+/* a host is there; true if it gets a stream kept for it */
+static bool connected(struct agent *a)
+{
+	uint64_t now = agent_now_ms();
+	bool kept = a->keep_until_ms && now < a->keep_until_ms;
+
 	a->connected = true;
 	a->stale_since_ms = 0;
-	a->last_rx_ms = agent_now_ms();
-	forget_io(a);
+	a->last_rx_ms = now;
+	if (!kept)
+		forget_io(a);
+	a->keep_until_ms = 0;
+	return kept;
 }
 
 /* a virtio-serial port polls POLLHUP for as long as its host side is
@@ -185,14 +233,32 @@ int agent_port_open(struct agent *a, char *err, size_t errlen)
 void agent_port_lost(struct agent *a, const char *why)
 {
 	size_t pending = daqs_ch_dec_pending(&a->dec);
+	uint64_t now = agent_now_ms();
+	bool keep = keep_stream(a, now);
 
-	if (a->connected) {
-		agent_log("host disconnected (%s)%s", why,
+	if (a->connected && keep) {
+		agent_log("host disconnected (%s); keeping %zu bytes of answers and %zu of input for %u ms: it said HELLO %llu ms ago, its \"port open\" may be behind",
+			  why, unsent(a), a->in_len - a->in_off + pending,
+			  AGENT_STALE_MS,
+			  (unsigned long long)(now - a->hello_ms));
+	} else if (a->connected) {
+		char dropped[64] = "";
+
+		if (unsent(a))
+			snprintf(dropped, sizeof(dropped),
+				 "; dropping %zu bytes of answers", unsent(a));
+		agent_log("host disconnected (%s)%s%s", why, dropped,
 			  pending ? "; dropping a partial frame" : "");
+	}
+	if (a->connected) {
 		a->n.disconnects++;
+		a->lost_ms = now;
 	}
 	a->connected = false;
-	forget_io(a);
+	if (keep)
+		a->keep_until_ms = now + AGENT_STALE_MS;
+	else
+		forget_io(a);
 	if (a->kind == AGENT_PORT_UNIX && a->port_fd >= 0) {
 		close(a->port_fd);
 		a->port_fd = -1;
@@ -237,11 +303,28 @@ bool agent_port_retry(struct agent *a)
 			return true;
 		}
 	} else {
+		uint64_t now = agent_now_ms();
+		size_t kept;
 		bool data;
 
+		if (a->keep_until_ms && now >= a->keep_until_ms) {
+			agent_log_limited(11, "dropped %zu bytes of answers kept for a host that did not come back",
+					  unsent(a));
+			forget_io(a);
+		}
+		kept = unsent(a);
 		if (host_there(a->port_fd, &data)) {
-			connected(a);
-			agent_log("host connected");
+			if (!connected(a))
+				kept = 0;
+			if (kept)
+				agent_log("host connected, %llu ms after the last went: writing the %zu bytes of answers kept",
+					  (unsigned long long)(now - a->lost_ms),
+					  kept);
+			else if (a->verbose && a->lost_ms)
+				agent_log("host connected, %llu ms after the last went",
+					  (unsigned long long)(now - a->lost_ms));
+			else
+				agent_log("host connected");
 			return true;
 		}
 		if (!data) {
@@ -276,6 +359,10 @@ bool agent_port_consume(struct agent *a)
 		}
 		r = daqs_ch_dec_next(&a->dec, &f);
 		if (r != DAQS_CH_DEC_NEED) {
+			/* the start of a host's session, perhaps a new host's */
+			if (r == DAQS_CH_DEC_FRAME && f.type == DAQS_CH_T_HELLO &&
+			    !(f.flags & DAQS_CH_F_REPLY))
+				a->hello_ms = agent_now_ms();
 			agent_handle(a, r, &f);
 			/* a handler never closes the port; but be sure */
 			if (!a->connected)
@@ -342,11 +429,20 @@ bool agent_port_flush(struct agent *a)
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			bool data;
+
+			/* refused because the port says the host is away,
+			 * or because the host there does not read */
+			if (a->kind != AGENT_PORT_VPORT ||
+			    host_there(a->port_fd, &data))
+				a->out_stuck = true;
 			return true;
+		}
 		return false;
 	}
 	o->off = o->len = 0;
+	a->out_stuck = false;
 	return true;
 }
 

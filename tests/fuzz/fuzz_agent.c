@@ -275,11 +275,24 @@ static void send_built(void)
 		host_write(b.buf, (size_t)n);
 }
 
-static void host_lost(void)
+/*
+ * The host goes; back_at_once: a host is seen again right away. The stream
+ * of a host that said HELLO less than AGENT_STALE_MS before may be kept
+ * for the next (agent_port.c): then it is one stream, owed answers and all.
+ * A host away longer finds nothing of it.
+ */
+static void host_lost(bool back_at_once)
 {
 	host_read();
+	if (!back_at_once)
+		now_ms += AGENT_STALE_MS;
 	agent_port_lost(&a, "fuzz");
-	CHECK(!a.connected && a.out.len == 0 && a.in_len == 0);
+	CHECK(!a.connected);
+	if (a.keep_until_ms) {
+		CHECK(back_at_once && a.hello_ms + AGENT_STALE_MS > now_ms);
+		return;
+	}
+	CHECK(a.out.len == 0 && a.in_len == 0);
 	/* what was not written is the host's loss; a new host starts clean */
 	qh = qn = 0;
 	garbage_owed = 0;
@@ -759,11 +772,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	a.garbage_report_ms = 0;
 	a.backoff_ms = AGENT_BACKOFF_MIN_MS;
 	now_ms = 1000000;
+	/* the clock starts again: no HELLO is recent, nothing kept */
+	a.hello_ms = 0;
+	a.keep_until_ms = 0;
 	host_reads = true;
 	last_event_seq = a.event_seq;
 	/* the port as a new host finds it */
 	a.connected = true;
-	host_lost();
+	host_lost(false);
 	CHECK(agent_port_retry(&a));
 
 	while (in.n) {
@@ -786,11 +802,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (host_reads)
 				pump(false);
 			break;
-		case 6:		/* the host goes away, maybe comes back */
-			host_lost();
-			if (byte(&in) & 1)
+		case 6: {	/* the host goes away, maybe comes back */
+			bool back = byte(&in) & 1;
+
+			host_lost(back);
+			if (back)
 				CHECK(agent_port_retry(&a));
 			break;
+		}
 		case 7:
 			op_time(&in);
 			break;

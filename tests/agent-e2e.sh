@@ -5,8 +5,9 @@
 # with --virtio-serial and tests/e2e/agent.sh, which loads daqs, starts the
 # agent on org.daqs.0 and runs traffic over veth0; then plays the host with
 # chdrive on QEMU's unix socket: HELLO, GET, SET with a lease and its
-# expiry, garbage, a huge length, a bad checksum, disconnects, the agent
-# killed with -9, DEL. The host's checks and the guest's (what the host did,
+# expiry, garbage, a huge length, a bad checksum, disconnects, hosts
+# taking turns as fast as they can (tests/tools/chswap), the agent killed
+# with -9, DEL. The host's checks and the guest's (what the host did,
 # seen in sysfs and measured with iperf3) are "ok"/"not ok" lines; the last
 # line is "N passed, N failed" for both.
 #
@@ -33,7 +34,9 @@ build=$top/build/agent-e2e-$kv
 . "$top/tests/lib/guest-build.sh"
 guest_build "$top" "$kv" "$build"
 guest_build_tool "$top" "$build" chdrive "$top/daqsd/channel.c" "$top/daqsd/units.c"
+guest_build_tool "$top" "$build" chswap "$top/daqsd/channel.c"
 chdrive=$build/chdrive
+chswap=$build/chswap
 
 # --- results ---------------------------------------------------------------------
 pass=0 fail=0
@@ -263,6 +266,19 @@ out2=$("$chdrive" -t 3000 "$sock" hello 'sleep 1500' 2>&1) && r2=0 || r2=$?
 printf '%s\n' "=== after a fleeting host" "$out2" >>"$build/chdrive.log"
 check fleeting_host_bytes_not_answered_to_the_next '[ $r2 = 0 ] && [ "$(printf "%s\n" "$out2" | grep -c "^reply hello")" = 1 ]' \
 	"exit $r2: $(printf '%s' "$out2" | tr '\n' '|')"
+# hosts taking turns as fast as they can, as a daqsd restarted right after
+# another host let go: each connects, says HELLO at once, GETs and goes,
+# every other one leaving a GET unanswered behind it. The guest handles a
+# host's coming and going late, behind the data, so a HELLO can be read
+# while the port still says no host, or the old host: it must be answered
+# all the same, and at once (a lost answer costs daqsd 3 s), and nothing
+# but a stale answer to an earlier host's unanswered request may reach a
+# host that did not ask (tests/tools/chswap.c)
+out3=$("$chswap" -n "${DAQS_AGENT_E2E_SWAPS:-100}" -t 3000 -l 1000 -T "$sock" 2>&1) && r3=0 || r3=$?
+printf '%s\n' "=== rapid host swaps" "$out3" >>"$build/chdrive.log"
+check rapid_host_swaps_each_hello_answered_within_1s '[ $r3 = 0 ]' \
+	"exit $r3: $(printf '%s' "$out3" | tail -n 6 | tr '\n' '|')"
+note "$(printf '%s\n' "$out3" | sed -n 's/^chswap: //p')"
 
 # --- 6: kill -9 of the agent ------------------------------------------------------------
 session_open

@@ -22,7 +22,8 @@ COUNT=${NLFUZZ_COUNT:-100000}
 # a debug kernel (KASAN) is several times slower: a fifth, unless told
 if [ -z "${NLFUZZ_COUNT:-}" ] && grep -qw kasan_report /proc/kallsyms; then
 	COUNT=20000
-	note "nlfuzz: a KASAN kernel: $COUNT messages by default (NLFUZZ_COUNT= for more)"
+	# (not in capitals: the word is how run.sh finds a KASAN report on the console)
+	note "nlfuzz: a kasan kernel: $COUNT messages by default (NLFUZZ_COUNT= for more)"
 fi
 SEED=${NLFUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 

@@ -133,7 +133,7 @@ iperf3_server "$B"
 iperf3_client "$A" 198.51.100.2 4 /tmp/re.json -O 1
 rx=$(iperf3_rx_bps /tmp/re.json)
 wire=$(awk -v g="$rx" 'BEGIN { printf "%.0f", g * 1514 / 1448 }')
-check_within reattached_limit_holds "$wire" 20000000 2
+timed check_within reattached_limit_holds "$wire" 20000000 2
 note "reattached: 20 Mbit/s set, $(mbit "$wire") Mbit/s on the wire"
 
 # --- a bond master: the limit on the master holds for its slave's traffic --
@@ -149,7 +149,7 @@ nsx "$A" daqsctl set dev bond0 rate 30mbit
 iperf3_client "$A" 198.51.100.2 4 /tmp/bond.json -O 1 -P 2
 rx=$(iperf3_rx_bps /tmp/bond.json)
 wire=$(awk -v g="$rx" 'BEGIN { printf "%.0f", g * 1514 / 1448 }')
-check_within bond_master_limit_holds "$wire" 30000000 2
+timed check_within bond_master_limit_holds "$wire" 30000000 2
 note "bond0 (active-backup over veth0): 30 Mbit/s set, $(mbit "$wire") Mbit/s on the wire"
 nsx "$A" daqsctl del dev bond0
 ip -n "$A" link del bond0

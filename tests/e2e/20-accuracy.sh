@@ -17,6 +17,13 @@
 A=aa B=ab
 T=${DAQS_ACC_SECONDS:-5}
 RATES=${DAQS_ACC_RATES:-50 200 800}
+# the debug kernel's guest carries a few Mbit/s, as the shaper likes or not:
+# no accuracy table there, unless asked for; police at what it can exceed
+prate=50mbit
+if debug_kernel; then
+	RATES=${DAQS_ACC_RATES:-}
+	prate=1mbit
+fi
 
 modprobe daqs
 netns_pair "$A" "$B"
@@ -39,6 +46,8 @@ set -- $(measure base 8)
 capacity=$1
 note "acc unshaped 8 streams: $(mbit "$capacity") Mbit/s on the wire"
 
+[ -n "$RATES" ] ||
+	skip daqs_shape_accuracy "debug kernel: rates not judged (the guest carries $(mbit "$capacity") Mbit/s unshaped)"
 note "acc method rate_mbit streams achieved_mbit error_pct retransmits segments"
 for rate in $RATES; do
 	bps=$((rate * 1000000))
@@ -87,7 +96,7 @@ done
 # sender sees as a send error) or passed by daqs, and everything daqs passed
 # is what the peer's device received.
 udp() { nsx "$1" awk -v f="$2" '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c[f] }' /proc/net/snmp; }
-nsx "$A" daqsctl set dev veth0 rate 50mbit burst 64k mode police
+nsx "$A" daqsctl set dev veth0 rate "$prate" burst 64k mode police
 DQ=/sys/class/net/veth0/daqs
 dtx0=$(nsx "$A" cat $DQ/tx_packets) drop0=$(nsx "$A" cat $DQ/drops_police)
 vrx0=$(netdev_stat "$B" veth1 rx_packets)
@@ -98,7 +107,7 @@ passed=$(($(nsx "$A" cat $DQ/tx_packets) - dtx0))
 drops=$(($(nsx "$A" cat $DQ/drops_police) - drop0))
 received=$(($(netdev_stat "$B" veth1 rx_packets) - vrx0))
 senderr=$(($(udp "$A" SndbufErrors) - err0))
-note "police 50mbit, UDP 100M: daqs passed $passed packets and dropped $drops; the sender saw $senderr send errors; the peer device received $received packets, its UDP layer $(($(udp "$B" InDatagrams) - in0)) datagrams"
+note "police $prate, UDP 100M: daqs passed $passed packets and dropped $drops; the sender saw $senderr send errors; the peer device received $received packets, its UDP layer $(($(udp "$B" InDatagrams) - in0)) datagrams"
 check_gt police_drops_something "$drops" 0
 check_eq police_drops_equal_sender_losses "$senderr" "$drops"
 check_eq police_passed_reached_peer_device "$passed" "$received"

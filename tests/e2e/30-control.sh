@@ -36,10 +36,10 @@ note "live change 400->100: next 200 ms average $1 Mbit/s on the wire; first 20 
 if [ -z "$t0" ]; then
 	fail live_change_seen "the rate never read 100000000"
 else
-	check_ge live_change_next_200ms_le_105mbit 105 "$1"
+	timed check_ge live_change_next_200ms_le_105mbit 105 "$1"
 	# 20 ms at 100 Mbit/s is 250000 bytes; plus at most one burst (over the
 	# time the samples really span)
-	check_ge live_change_no_burst_beyond_burst "$5" "$2"
+	timed check_ge live_change_no_burst_beyond_burst "$5" "$2"
 fi
 
 # --- lease expiry ----------------------------------------------------------

@@ -53,7 +53,7 @@ for rate in 50 200; do
 	wait "$p1" "$p2"
 	got=$(awk 'NR == 1 { t = $1; b = $2 } NR == 2 { printf "%.0f", ($2 - b) * 8 / (($1 - t) / 1e9) }' /tmp/mq.txt)
 	note "acc virtio-mq daqs-shape $rate 8 $(mbit "$got") (two clients on two CPUs)"
-	check_within "virtio_mq_shape_${rate}mbit_8_streams" "$got" "$((rate * 1000000))" 2
+	timed check_within "virtio_mq_shape_${rate}mbit_8_streams" "$got" "$((rate * 1000000))" 2
 done
 
 # live change 400 -> 100 Mbit/s, measured on eth0's own tx_bytes (after daqs)
@@ -71,8 +71,8 @@ wait "$spid" "$rpid" "$pid"
 t0=$(awk '$2 == 100000000 { print $1; exit }' /tmp/vrate.txt)
 set -- $(rate_change_stats /tmp/vtx.txt "$t0" 100000000)
 note "virtio live change 400->100: next 200 ms $1 Mbit/s; first 20 ms (sampled: $4 us) $2 bytes (allowed $5); within 5% after $3 ms"
-check_ge virtio_live_change_next_200ms_le_105mbit 105 "$1"
-check_ge virtio_live_change_no_burst_beyond_burst "$5" "$2"
+timed check_ge virtio_live_change_next_200ms_le_105mbit 105 "$1"
+timed check_ge virtio_live_change_no_burst_beyond_burst "$5" "$2"
 
 # lease: not renewed, the fallback holds
 daqsctl set dev eth0 rate 50mbit lease 300ms fallback 10mbit
@@ -82,13 +82,16 @@ check_eq virtio_lease_fallback 10000000 "$(cat "$SYS/daqs/rate_bps")"
 daqsctl set dev eth0 lease 0
 
 # police on the NIC: UDP at twice the rate, every datagram delivered or counted
-daqsctl set dev eth0 rate 50mbit mode police
+# (the debug kernel's guest sends a few Mbit/s: 1 Mbit/s is what it can exceed)
+prate=50mbit
+debug_kernel && prate=1mbit
+daqsctl set dev eth0 rate "$prate" mode police
 d0=$(cat "$SYS/daqs/drops_police")
 e0=$(awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["SndbufErrors"] }' /proc/net/snmp)
 iperf3 -c "$H" -p 5201 -u -b 100M -l 1400 -t 3 >/dev/null 2>&1
 e1=$(awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["SndbufErrors"] }' /proc/net/snmp)
 drops=$(($(cat "$SYS/daqs/drops_police") - d0))
-note "virtio police 50mbit, UDP 100M: daqs police drops $drops, sender saw $((e1 - e0)) send errors"
+note "virtio police $prate, UDP 100M: daqs police drops $drops, sender saw $((e1 - e0)) send errors"
 check_gt virtio_police_drops "$drops" 0
 check_eq virtio_police_drops_equal_sender_losses "$((e1 - e0))" "$drops"
 daqsctl del dev eth0

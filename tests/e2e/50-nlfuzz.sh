@@ -62,19 +62,19 @@ grep '^nlfuzz: VIOLATION' /tmp/nlfuzz.out | head -n 20 | while read -r line; do
 done
 # one result per phase: "nlfuzz: phase NAME: sent ... violations N in S s"
 for phase in init netns unpriv inherit userns; do
-	line=$(grep "^nlfuzz: phase $phase[: ]" /tmp/nlfuzz.out)
+	line=$(grep "^nlfuzz: phase ${phase}[: ]" /tmp/nlfuzz.out)
 	case $line in
 	*" skipped: "*)
 		skip "nlfuzz_$phase" "${line#*skipped: }"
 		;;
 	*" violations 0 in "*)
-		ok "nlfuzz_$phase" "${line#*: phase $phase: }"
+		ok "nlfuzz_$phase" "${line#*: phase "$phase": }"
 		;;
 	"")
 		fail "nlfuzz_$phase" "no summary (nlfuzz exit status $rc)"
 		;;
 	*)
-		fail "nlfuzz_$phase" "${line#*: phase $phase: }"
+		fail "nlfuzz_$phase" "${line#*: phase "$phase": }"
 		;;
 	esac
 done

@@ -4,7 +4,7 @@
  * (QEMU's chardev), as fast as they can, the way a daqsd restarted right
  * after another host let go meets the daqs-agent at the guest's end:
  *
- *   chswap [-n N] [-t MS] [-l MS] [-T] [-L MS] SOCKET
+ *   chswap [-n N] [-t MS] [-l MS] [-T] [-L MS] [-g MS] SOCKET
  *
  * N hosts (default 100), one after the other. Each connects, sends a
  * HELLO at once (as daqsd does, 0-1 ms after connecting) and times its
@@ -13,7 +13,8 @@
  * answered it sends a GET, waits for its answer and closes; the next host
  * connects at once. With -T every other host also writes a second GET
  * and closes without waiting for it; with -L, each host stays MS longer
- * (reading what comes) before that.
+ * (reading what comes) before that; with -g, the next host connects MS
+ * after the last went, not at once.
  *
  * Every host numbers its requests from a random seq of its own (as daqsd
  * does), so an answer to a seq it did not send is one meant for another
@@ -56,7 +57,7 @@
 #define HISTORY 8
 
 static const char *sock_path;
-static int wait_ms = 3000, late_ms = 300, linger_ms;
+static int wait_ms = 3000, late_ms = 300, linger_ms, gap_ms;
 
 struct host {
 	int fd;
@@ -274,7 +275,7 @@ int main(int argc, char **argv)
 	int c;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt(argc, argv, "n:t:l:TL:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:t:l:TL:g:h")) != -1) {
 		switch (c) {
 		case 'n':
 			n_hosts = strtoul(optarg, NULL, 10);
@@ -291,14 +292,17 @@ int main(int argc, char **argv)
 		case 'L':
 			linger_ms = atoi(optarg);
 			break;
+		case 'g':
+			gap_ms = atoi(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: chswap [-n N] [-t MS] [-l MS] [-T] [-L MS] SOCKET\n");
+			fprintf(stderr, "usage: chswap [-n N] [-t MS] [-l MS] [-T] [-L MS] [-g MS] SOCKET\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
 	if (optind + 1 != argc || !n_hosts || n_hosts > MAX_HOSTS ||
-	    wait_ms <= 0 || late_ms <= 0 || linger_ms < 0) {
-		fprintf(stderr, "usage: chswap [-n N] [-t MS] [-l MS] [-T] [-L MS] SOCKET\n");
+	    wait_ms <= 0 || late_ms <= 0 || linger_ms < 0 || gap_ms < 0) {
+		fprintf(stderr, "usage: chswap [-n N] [-t MS] [-l MS] [-T] [-L MS] [-g MS] SOCKET\n");
 		return 2;
 	}
 	sock_path = argv[optind];
@@ -307,6 +311,8 @@ int main(int argc, char **argv)
 		return 1;
 
 	for (i = 1; i <= n_hosts; i++) {
+		if (gap_ms && i > 1)
+			usleep((useconds_t)gap_ms * 1000);
 		if (host_connect(&h))
 			return 1;
 		t_conn = now_ms();

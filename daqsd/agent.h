@@ -91,7 +91,12 @@ struct agent {
 	bool connected;
 	unsigned int backoff_ms;
 	uint64_t retry_at_ms;	/* while !connected */
-	uint64_t stale_since_ms; /* bytes wait in a port with no host */
+	/* bytes read from the port while no host was there, the first of
+	 * them at stale_since_ms: the next host's, unless AGENT_STALE_MS
+	 * old by then */
+	uint8_t stale[4096];
+	size_t stale_len;
+	uint64_t stale_since_ms;
 	uint64_t last_rx_ms;
 	uint64_t hello_ms;	/* this stream's last HELLO was handled; 0: none */
 	uint64_t lost_ms;	/* the host was last seen to go */

@@ -429,6 +429,57 @@ static void test_kept_answer_expires(void **state)
 	expect_answers(2, 0);
 }
 
+/*
+ * tests/faults.sh, daqsd killed with -9 and started again: the last bytes
+ * of the killed daqsd reach the guest after it has seen that host go, and
+ * wait in the port; the new daqsd connects a moment before they are
+ * AGENT_STALE_MS old and writes its HELLO, which is read before the
+ * guest handles its "port open". Only the old bytes are dropped: the HELLO
+ * was dropped with them, and the new daqsd waited 3 s for its answer.
+ */
+static void test_stale_bytes_then_new_host(void **state)
+{
+	(void)state;
+	host1_settled();
+	qemu_host(0);
+	port.host_connected = false;
+	run(2);
+	assert_false(a.connected);
+	host_sends(DAQS_CH_T_GET, 101);	/* host 1's last, in flight */
+	run(1);
+	clock_ms += AGENT_STALE_MS - 50;
+	run(1);
+	qemu_host(2);
+	host_sends(DAQS_CH_T_HELLO, 200);
+	clock_ms += 60;
+	run(2);
+	assert_false(a.connected);
+	clock_ms += 5;
+	port.host_connected = true;	/* host 2's PORT_OPEN 1 */
+	run(4);
+	assert_true(a.connected);
+	expect_answers(2, 1, 200);
+	expect_answers(1, 1, 100);
+}
+
+/* bytes waiting with no host that are young when it comes are its own */
+static void test_young_bytes_kept_for_new_host(void **state)
+{
+	(void)state;
+	host1_settled();
+	qemu_host(0);
+	port.host_connected = false;
+	run(2);
+	qemu_host(2);
+	host_sends(DAQS_CH_T_HELLO, 200);
+	run(1);
+	clock_ms += AGENT_STALE_MS - 10;
+	run(1);
+	port.host_connected = true;
+	run(4);
+	expect_answers(2, 1, 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +492,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_host_not_reading_answers_dropped,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept_answer_expires,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_bytes_then_new_host,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_young_bytes_kept_for_new_host,
 						setup, teardown),
 	};
 

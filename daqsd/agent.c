@@ -247,6 +247,10 @@ static void loop(struct agent *a, const sigset_t *unblocked)
 			port_signal = 0;
 			agent_port_retry(a);
 		}
+		/* before any answer: a host that was there before us lost
+		 * what it asked meanwhile (daqsd asks again at once) */
+		if (a->connected && !a->announced)
+			agent_announce(a);
 
 		timeout = -1;
 		if (!a->connected)

@@ -120,6 +120,7 @@ struct agent {
 	int ctrl_grp;		/* nlctrl "notify", or negative */
 	bool ev_joined;		/* in the daqs "events" group */
 	uint32_t event_seq;
+	bool announced;		/* the first host was told we started */
 
 	struct daqs_ch_builder reply;	/* the frame being built */
 	struct agent_counters n;
@@ -175,6 +176,8 @@ void agent_handle(struct agent *a, enum daqs_ch_dec_result r,
 void agent_report_garbage(struct agent *a, uint64_t now_ms);
 /* Reads the events socket and forwards what it holds. */
 void agent_events(struct agent *a);
+/* Tells the first host seen that this agent started: what it wrote before is lost. */
+void agent_announce(struct agent *a);
 void agent_send_error(struct agent *a, uint32_t seq, int errnum,
 		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

@@ -77,6 +77,12 @@ static void send_agent_event(struct agent *a, uint8_t event)
 	a->n.events++;
 }
 
+void agent_announce(struct agent *a)
+{
+	a->announced = true;
+	send_agent_event(a, DAQS_CH_AGENT_EVENT_STARTED);
+}
+
 /* ---- netlink -> channel ---------------------------------------------------- */
 
 /* one attribute of the family, re-encoded by the channel's type for it */

@@ -865,6 +865,21 @@ static void handle_event(struct daqsd_sess *s, struct daqs_ch_nla *tb,
 			s->module = false;
 			s->seen.valid = false;
 			break;
+		case DAQS_CH_AGENT_EVENT_STARTED:
+			/*
+			 * What it was asked before it ran is lost: ask now,
+			 * past the cap on GETs waiting. Its answer comes in
+			 * order, and tells those before it will not come,
+			 * instead of their second-long timeouts holding back
+			 * every request and renewal meanwhile.
+			 */
+			if (s->state != DAQSD_SESS_READY)
+				break;
+			slog(s, LK_EVENT, now, LOG_NOTICE,
+			     "the guest's agent started (again): asking it now");
+			if (s->nq < DAQSD_INFLIGHT_MAX)
+				send_get(s, now);
+			break;
 		default:
 			break;	/* events lost: the next GET reads all again */
 		}

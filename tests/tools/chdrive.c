@@ -29,7 +29,8 @@
  *   expect-event NAME [TIME] [dev NAME]   an EVENT (lease_expired,
  *                                 attached, detached, limit_changed,
  *                                 device_gone, device_back, module_loaded,
- *                                 module_unloaded, events_lost), received
+ *                                 module_unloaded, events_lost,
+ *                                 agent_started), received
  *                                 since the last expect-event or within TIME
  *   expect-error ERRNO [TIME]     an ERROR without a seq (EBADMSG, or 74)
  *
@@ -202,6 +203,7 @@ static const char *const agent_event_names[] = {
 	[DAQS_CH_AGENT_EVENT_MODULE_LOADED] = "module_loaded",
 	[DAQS_CH_AGENT_EVENT_MODULE_UNLOADED] = "module_unloaded",
 	[DAQS_CH_AGENT_EVENT_LOST] = "events_lost",
+	[DAQS_CH_AGENT_EVENT_STARTED] = "agent_started",
 };
 
 static const char *name_of(const char *const *names, size_t n, unsigned int v,

@@ -533,6 +533,64 @@ static void test_lease_expired_event(void **state)
 	expect_sent(x, DAQS_CH_T_SET, &s);
 }
 
+/*
+ * tests/faults.sh, daqs-agent killed with -9 and started again at once:
+ * what daqsd sent meanwhile was lost, and with two GETs and a SET waiting
+ * for their second-long timeout it asked nothing more, so control came
+ * back a second after the kill, not two ticks after the restart. The new
+ * agent says it started: daqsd asks at once, and the answer (in order)
+ * tells it the requests before were lost.
+ */
+static void test_agent_restarted(void **state)
+{
+	struct fix *x = *state;
+	struct sent s;
+	uint32_t get = ready(x, "eth0"), set;
+
+	get_reply(x, get, SEC_NS, 0, 0);
+	x->now += 100;
+	tick(x, 50 * MBIT);
+	expect_sent(x, DAQS_CH_T_SET, &s);
+	empty_reply(x, DAQS_CH_T_SET, s.f.seq);
+	expect_sent(x, DAQS_CH_T_GET, &s);
+	get_reply(x, s.f.seq, SEC_NS + 100000000, 0, 50 * MBIT);
+	/* the agent dies: this tick's GET, the renewal and the next GET are lost */
+	x->now += 100;
+	tick(x, 50 * MBIT);
+	expect_sent(x, DAQS_CH_T_GET, &s);
+	x->now += 500;
+	tick(x, 50 * MBIT);
+	expect_sent(x, DAQS_CH_T_SET, &s);
+	set = s.f.seq;
+	expect_sent(x, DAQS_CH_T_GET, &s);
+	x->now += 100;
+	tick(x, 50 * MBIT);
+	expect_nothing(x);	/* two GETs wait */
+	/* a new agent: its first words */
+	daqs_ch_begin(&bld, DAQS_CH_T_EVENT, 0, 1);
+	daqs_ch_put_u8(&bld, DAQS_CH_A_AGENT_EVENT, DAQS_CH_AGENT_EVENT_STARTED);
+	assert_int_equal(feed(x), DAQSD_SESS_OK);
+	assert_non_null(strstr(x->log, "agent started"));
+	expect_sent(x, DAQS_CH_T_GET, &s);
+	{
+		struct binding b = { SEC_NS + 900000000, 0, 10 * MBIT,
+				     DAQS_LEASE_EXPIRED, NULL };
+
+		daqs_ch_begin(&bld, DAQS_CH_T_GET, DAQS_CH_F_REPLY, s.f.seq);
+		put_binding(&b);
+		assert_int_equal(feed(x), DAQSD_SESS_OK);
+	}
+	/* the three before it are lost, the SET among them */
+	assert_int_equal(x->s.n.timeouts, 3);
+	assert_int_equal(x->s.nq, 0);
+	/* and the limit is pushed again at the next tick */
+	x->now += 100;
+	tick(x, 50 * MBIT);
+	expect_sent(x, DAQS_CH_T_SET, &s);
+	assert_int_not_equal(s.f.seq, set);
+	assert_int_equal(daqs_ch_get_u64(&s.btb[DAQS_A_RATE_BPS]), 50 * MBIT);
+}
+
 static void test_lost_and_late_answers(void **state)
 {
 	struct fix *x = *state;
@@ -843,6 +901,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_push_and_renew, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_expired_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_restarted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_and_late_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_learned_device, setup, teardown),

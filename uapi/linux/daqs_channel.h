@@ -211,6 +211,12 @@ enum daqs_ch_agent_event {
 	DAQS_CH_AGENT_EVENT_MODULE_UNLOADED,	/* ... and went away */
 	/* kernel events were lost: read everything again */
 	DAQS_CH_AGENT_EVENT_LOST,
+	/*
+	 * the agent (re)started: sent once, first, to the first host it sees.
+	 * A request the host wrote before the agent ran was lost with the
+	 * port's data; those written since are answered after this, in order.
+	 */
+	DAQS_CH_AGENT_EVENT_STARTED,
 	__DAQS_CH_AGENT_EVENT_MAX
 };
 #define DAQS_CH_AGENT_EVENT_MAX (__DAQS_CH_AGENT_EVENT_MAX - 1)

@@ -300,7 +300,14 @@ void daqs_binding_netdev_event(struct net_device *dev, unsigned long event)
 	switch (event) {
 	case NETDEV_REGISTER:
 	case NETDEV_CHANGEADDR:
-		if (daqs_binding_find_dev(net, dev))
+		/*
+		 * Not a device on its way out: a bond releasing the slave
+		 * being unregistered gives it its own address back after we
+		 * saw NETDEV_UNREGISTER, and the binding would hold the dying
+		 * device (and miss the new one) until the rebroadcast.
+		 */
+		if (dev->reg_state != NETREG_REGISTERED ||
+		    daqs_binding_find_dev(net, dev))
 			return;
 		daqs_dev_key(dev, mac);
 		if (event == NETDEV_CHANGEADDR && dev->addr_len == ETH_ALEN)

@@ -46,6 +46,15 @@ not_ok() { echo "not ok $1 # $2"; fail=$((fail + 1)); }
 check() {
 	if eval "$2"; then ok "$1"; else not_ok "$1" "$3"; fi
 }
+# timed NAME COND WHY: check, but on the debug kernel (tests/qemu/debug-kernel.sh,
+# several times slower under TCG) a skip that shows WHY: its delays say nothing
+timed() {
+	if [[ $kv == *-daqs-debug ]]; then
+		echo "ok $1 # SKIP debug kernel: delays not judged ($3)"
+	else
+		check "$@"
+	fi
+}
 note() { echo "# $*"; }
 
 # --- the guest ---------------------------------------------------------------------
@@ -196,7 +205,7 @@ after=$(field since_set_ms expect-event)
 check event_lease_expired '[ $rc = 0 ]' "$(why)"
 # not before: 50 ms of slack for the guest's jiffies (4 ms) and its TCG clock,
 # which ran 6 ms fast over the 2 s once
-check event_lease_expired_within_lease_plus_200ms '[ -n "$after" ] && [ "$after" -ge 1950 ] && [ "$after" -le 2200 ]' \
+timed event_lease_expired_within_lease_plus_200ms '[ -n "$after" ] && [ "$after" -ge 1950 ] && [ "$after" -le 2200 ]' \
 	"${after:-no event} ms after the SET was sent"
 note "lease_expired event ${after:-?} ms after the SET (lease 2000 ms) was sent"
 drive get dev veth0
@@ -218,7 +227,7 @@ drive get dev veth0
 check get_shows_renewed_lease '[ "$(field rate_bps)" = 50000000 ] && [ "$(field lease_state)" = active ]' "$(why)"
 drive expect-event lease_expired 1500 dev veth0
 after=$(field since_set_ms expect-event)
-check renewals_stop_lease_expires '[ $rc = 0 ] && [ -n "$after" ] && [ "$after" -ge 450 ] && [ "$after" -le 700 ]' \
+timed renewals_stop_lease_expires '[ $rc = 0 ] && [ -n "$after" ] && [ "$after" -ge 450 ] && [ "$after" -le 700 ]' \
 	"${after:-no event} ms after the last renewal was sent"
 
 # --- 4: what is not a frame ---------------------------------------------------------------

@@ -144,7 +144,7 @@ check_eq lease_fallback_rate_in_sysfs 10000000 "$(sysfs rate_bps)"
 sleep 0.5
 r=$(wire_rate 2)
 note "fallback: 10 Mbit/s in force, 20 Mbit/s offered, $(mbit "$r") Mbit/s on the wire"
-check_within lease_fallback_enforced "$r" 10000000 10
+timed check_within lease_fallback_enforced "$r" 10000000 10
 marker "phase 2 done"
 
 # --- 3: the agent killed and started again ---------------------------------
@@ -173,7 +173,7 @@ wire=$(wire_rate 3)
 if wait "$pid"; then
 	rx=$(iperf3_rx_bps /tmp/acc.json)
 	note "host set 30 Mbit/s: $(mbit "$wire") Mbit/s on the wire (daqs tx_wire_bytes), iperf3 $(mbit "$rx") Mbit/s goodput"
-	check_within set_rate_enforced "$wire" 30000000 3
+	timed check_within set_rate_enforced "$wire" 30000000 3
 else
 	cat /tmp/acc.json >&2
 	fail set_rate_enforced "iperf3 failed"

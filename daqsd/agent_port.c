@@ -196,7 +196,11 @@ static bool connected(struct agent *a)
 }
 
 /* a virtio-serial port polls POLLHUP for as long as its host side is
- * closed; *data: bytes are waiting all the same */
+ * closed; *data: POLLIN, which such a port also polls for as long, bytes
+ * waiting or not (virtio_console: a read would not block, it returns 0):
+ * only a read says whether bytes wait (the stale timer once ran from the
+ * host's going, not from any bytes, and took a new host's HELLO, its port
+ * open a few ms behind, for bytes of one that came and went) */
 static bool host_there(int fd, bool *data)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };

@@ -288,6 +288,16 @@ printf '%s\n' "=== rapid host swaps" "$out3" >>"$build/chdrive.log"
 check rapid_host_swaps_each_hello_answered_within_1s '[ $r3 = 0 ]' \
 	"exit $r3: $(printf '%s' "$out3" | tail -n 6 | tr '\n' '|')"
 note "$(printf '%s\n' "$out3" | sed -n 's/^chswap: //p')"
+# the same with the agent back in its no-host state when each host comes,
+# as daqsd-e2e's restart seconds after chdrive let go: the port polls
+# POLLIN with no host, bytes or not, and the agent once timed "stale"
+# bytes from that, dropping a HELLO whose port open was a few ms behind
+# (6 of 100 hosts; tests/tools/chswap -g)
+out4=$("$chswap" -n "${DAQS_AGENT_E2E_GAP_SWAPS:-20}" -g 300 -t 3000 -l 1000 "$sock" 2>&1) && r4=0 || r4=$?
+printf '%s\n' "=== host swaps 300 ms apart" "$out4" >>"$build/chdrive.log"
+check host_swaps_300ms_apart_each_hello_answered_within_1s '[ $r4 = 0 ]' \
+	"exit $r4: $(printf '%s' "$out4" | tail -n 6 | tr '\n' '|')"
+note "300 ms apart: $(printf '%s\n' "$out4" | sed -n 's/^chswap: //p')"
 
 # --- 6: kill -9 of the agent ------------------------------------------------------------
 session_open

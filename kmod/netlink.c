@@ -192,6 +192,26 @@ static int daqs_select(struct genl_info *info, struct net_device **devp,
 	return 0;
 }
 
+/*
+ * The device of @net whose key (daqs_dev_key()) is @mac and that has no
+ * binding yet, or NULL: what a SET by MAC binds when the device is there.
+ */
+static struct net_device *daqs_dev_by_key(struct net *net, const u8 *mac)
+{
+	struct net_device *dev;
+	u8 key[ETH_ALEN];
+
+	ASSERT_RTNL();
+	if (is_zero_ether_addr(mac))
+		return NULL;
+	for_each_netdev(net, dev) {
+		daqs_dev_key(dev, key);
+		if (ether_addr_equal(key, mac) && !daqs_binding_find_dev(net, dev))
+			return dev;
+	}
+	return NULL;
+}
+
 /* The binding a GET or DEL names; it must exist (absent is fine by MAC). */
 static int daqs_select_attached(struct genl_info *info, struct daqs_binding **bp)
 {
@@ -380,6 +400,13 @@ static int daqs_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
 		err = -EEXIST;
 		goto out;
 	}
+	/*
+	 * By MAC, with no binding attached to it: the device with that MAC,
+	 * if it is here, is bound now, not when it next appears (it may
+	 * never: until then it would run unlimited).
+	 */
+	if (!dev && (!b || !b->dev))
+		dev = daqs_dev_by_key(genl_info_net(info), mac);
 	if (!b && (flags & DAQS_SET_F_NOCREATE)) {
 		NL_SET_ERR_MSG(info->extack, "device not attached (DAQS_SET_F_NOCREATE)");
 		err = -ENOENT;

@@ -65,6 +65,8 @@
  *   Creates the binding if there is none, then sets the limit. Attributes
  *   that are not given keep their value (defaults on creation: rate 0,
  *   automatic burst, mode shape, qlimit DAQS_QLIMIT_DEFAULT_US, no lease). A SET with DAQS_A_LEASE_MS renews the lease.
+ *   By DAQS_A_MAC, a device of the namespace with that MAC and no binding
+ *   is bound at once; with none there the binding waits, absent, for it.
  *     DAQS_A_IFINDEX | DAQS_A_IFNAME | DAQS_A_MAC
  *     DAQS_A_RATE_BPS: NLA_U64, 0 or at least DAQS_RATE_MIN_BPS
  *     DAQS_A_BURST_BYTES: NLA_U32, must not be 0 when the rate is not 0;

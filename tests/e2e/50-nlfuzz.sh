@@ -15,6 +15,7 @@
 #	┌──── init ──────────────┐   ┌──── fa ──────────┐   ┌──── fb ──────────┐
 #	│ veth0 (bound) ─────────┼───┼─ veth1 (bound)   │   │ fz1 (bound)      │
 #	│ fz0 (bound, leased)    │   │ absent MAC bound │   │                  │
+#	│ fz2 (bound by MAC)     │   │                  │   │                  │
 #	└────────────────────────┘   └──────────────────┘   └──────────────────┘
 . "$(dirname "$0")/lib.sh"
 
@@ -47,6 +48,13 @@ daqsctl set dev veth0 rate 100mbit burst 64k &&
 	nsx fa daqsctl set mac 02:da:05:00:00:01 rate 1mbit &&
 	nsx fb daqsctl set dev fz1 rate 20mbit qlimit 5ms
 check_eq nlfuzz_setup 0 $?
+# found by the fuzzer: a SET by the MAC of a device that is there, with no
+# binding yet, left a binding waiting for the device to appear, and the
+# device unlimited; now it binds the device
+ip link add fz2 type dummy
+daqsctl set mac "$(cat /sys/class/net/fz2/address)" rate 5mbit
+check_eq set_by_mac_binds_present_device 5000000 \
+	"$(cat /sys/class/net/fz2/daqs/rate_bps 2>/dev/null)"
 
 start=$(cut -d' ' -f1 /proc/uptime)
 # on the console as it goes, and kept for the results
@@ -88,4 +96,5 @@ check_eq nlfuzz_exit_status 0 "$rc"
 netns_del fa fb
 ip link del veth0 2>/dev/null
 ip link del fz0 2>/dev/null
+ip link del fz2 2>/dev/null
 check nlfuzz_rmmod rmmod daqs

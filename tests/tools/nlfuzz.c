@@ -988,6 +988,55 @@ static void violation(struct counts *ct, const char *phase, uint64_t i,
 	fflush(stdout);
 }
 
+/*
+ * An accepted SET that names a device of this namespace (the kernel reads
+ * the last of each attribute, and needs exactly one selector) leaves that
+ * device attached; NULL, or why not.
+ */
+static const char *set_target(const struct ctx *c, const struct msg *m,
+			      const struct snap *now)
+{
+	const struct nlattr *tb[DAQS_A_MAX + 1];
+	const struct dev *d = NULL;
+	unsigned int i, n;
+	uint32_t ifindex;
+	char name[IFNAMSIZ + 1];
+
+	parse_attrs(m->b + NLMSG_HDRLEN + GENL_HDRLEN,
+		    (int)(((const struct nlmsghdr *)m->b)->nlmsg_len) -
+		    NLMSG_HDRLEN - GENL_HDRLEN, tb, DAQS_A_MAX);
+	n = !!tb[DAQS_A_IFINDEX] + !!tb[DAQS_A_IFNAME] + !!tb[DAQS_A_MAC];
+	if (n != 1)
+		return NULL;
+	for (i = 0; i < c->own.n && !d; i++) {
+		const struct dev *x = &c->own.d[i];
+
+		if (tb[DAQS_A_IFINDEX]) {
+			memcpy(&ifindex, nla_data_of(tb[DAQS_A_IFINDEX]), 4);
+			if (x->ifindex == ifindex)
+				d = x;
+		} else if (tb[DAQS_A_IFNAME]) {
+			snprintf(name, sizeof(name), "%.*s",
+				 tb[DAQS_A_IFNAME]->nla_len - NLA_HDRLEN,
+				 (const char *)nla_data_of(tb[DAQS_A_IFNAME]));
+			if (!strcmp(x->name, name))
+				d = x;
+		} else if (tb[DAQS_A_MAC]->nla_len >= NLA_HDRLEN + 6 &&
+			   !memcmp(x->mac, nla_data_of(tb[DAQS_A_MAC]), 6) &&
+			   memcmp(x->mac, "\0\0\0\0\0\0", 6)) {
+			d = x;
+		}
+	}
+	if (!d)
+		return NULL;
+	for (i = 0; i < now->n; i++)
+		if (now->b[i].state == DAQS_STATE_ATTACHED &&
+		    now->b[i].ifindex == d->ifindex)
+			return NULL;
+	return tb[DAQS_A_MAC] ? "an accepted SET by the MAC of a device here left it unbound" :
+	       "an accepted SET of a device here left it unbound";
+}
+
 /* leases that expire on their own are allowed for; nothing else may come */
 #define EV_ALLOWED (1u << DAQS_EVENT_LEASE_EXPIRED)
 
@@ -1094,6 +1143,9 @@ static void run_phase(const char *phase, struct ctx *c, uint64_t count,
 				    1u << DAQS_EVENT_LIMIT_CHANGED)))) {
 			violation(ct, phase, i, &m, "%s",
 				  "an accepted SET changed more than one binding, or sent no event");
+		} else if (a == A_ACCEPTED && cmd == DAQS_CMD_SET &&
+			   set_target(c, &m, &now)) {
+			violation(ct, phase, i, &m, "%s", set_target(c, &m, &now));
 		} else if (a == A_ACCEPTED && cmd == DAQS_CMD_DEL &&
 			   (!snap_one_del(&cur, &now) ||
 			    !(ev & 1u << DAQS_EVENT_DETACHED))) {

@@ -58,17 +58,6 @@ void daqs_policy_init(struct daqs_policy *p, enum daqs_policy_kind kind,
 	 * costs its 4% for as long as others want more, hence small.
 	 */
 	p->headroom = 0.04;
-	/*
-	 * The first tick a VM with a minimum looks satisfied after wanting
-	 * more, it keeps up to 25% more than it sent, up to its minimum:
-	 * rates measured per tick under TCG move by 5-10% from tick to tick,
-	 * and a guaranteed VM at its minimum that dips below 97.5% of it
-	 * would otherwise lend what it lost for that tick and be limited
-	 * below its minimum (daqsd-e2e: a 39.5 Mbit/s limit for a 40 Mbit/s
-	 * minimum after a 37.9 Mbit/s tick). Still satisfied a tick later,
-	 * it lends as anyone does; an idle VM lends all of it at once.
-	 */
-	p->min_headroom = 0.25;
 	p->saturated = 0.975;
 	p->floor_frac = 0.001;
 	p->floor_min_bps = 100000;
@@ -327,7 +316,6 @@ static void alloc_maxmin(const struct daqs_policy *p, uint64_t capacity,
 		double vmin = use_min ? (double)vm->min_bps : 0;
 		double vmax = (double)vm_max(vm, capacity);
 		double rate = (double)vm->rate_bps, ref, d;
-		enum daqs_demand was = vm->st.demand;
 
 		if (!vm->present)
 			continue;
@@ -351,14 +339,6 @@ static void alloc_maxmin(const struct daqs_policy *p, uint64_t capacity,
 		} else {
 			vm->st.demand = DAQS_DEMAND_SATISFIED;
 			d = rate * (1 + p->headroom) + fl;
-			if (vmin > 0 && was == DAQS_DEMAND_UNSATISFIED) {
-				double keep = rate * (1 + p->min_headroom);
-
-				if (keep > vmin)
-					keep = vmin;
-				if (keep > d)
-					d = keep;
-			}
 		}
 		vm->st.demand_bps = isinf(d) ? DAQS_DEMAND_UNBOUNDED :
 			d >= 18446744073709551615.0 ? UINT64_MAX - 1 : (uint64_t)d;
@@ -404,7 +384,7 @@ static void alloc_maxmin(const struct daqs_policy *p, uint64_t capacity,
 	m = 0;
 	for (i = 0; i < n; i++) {
 		struct daqs_vm_in *vm = &vms[i];
-		uint64_t a;
+		uint64_t a, vmin;
 
 		if (!vm->present) {
 			set_absent(vm, &limits[i]);
@@ -415,20 +395,14 @@ static void alloc_maxmin(const struct daqs_policy *p, uint64_t capacity,
 		a = min_u64(a, left);
 		left -= a;
 		vm->st.alloc_bps = a;
+		vmin = use_min ? min_u64(vm->min_bps, vm_max(vm, capacity)) : 0;
 		/*
-		 * The limit is the allocation, minimum or not: the limits
-		 * never add up to more than the link, so a VM that wants more
-		 * always reaches its allocation, at the bottleneck too, and
-		 * shows it (UNSATISFIED) the next tick. An idle guaranteed VM
-		 * that starts is held to its small allocation for that one
-		 * tick; its minimum is allocated first at the next one. (A
-		 * limit of its minimum while it lent the minimum out
-		 * overcommitted the link: at the bottleneck its one flow lost
-		 * to its neighbours' many, it stayed below its allocation,
-		 * looked satisfied, and was held below its guarantee for as
-		 * long as the neighbours were busy: docs/policy.md.)
+		 * A VM below its minimum keeps a limit of its minimum: if it
+		 * starts sending it is not held down by a limit it did not
+		 * ask for, and sending beyond its allocation makes it
+		 * UNSATISFIED, which restores the minimum next tick.
 		 */
-		limits[i] = max_u64(a, DAQS_RATE_MIN_BPS);
+		limits[i] = max_u64(max_u64(a, vmin), DAQS_RATE_MIN_BPS);
 	}
 }
 
@@ -442,7 +416,6 @@ int daqs_alloc(const struct daqs_policy *p, uint64_t capacity_bps,
 	    capacity_bps > DAQS_ALLOC_CAPACITY_MAX)
 		return -EINVAL;
 	if (!(p->headroom >= 0 && p->headroom <= 10) ||
-	    !(p->min_headroom >= 0 && p->min_headroom <= 10) ||
 	    !(p->saturated > 0 && p->saturated <= 1) ||
 	    !(p->floor_frac >= 0 && p->floor_frac < 1))
 		return -EINVAL;

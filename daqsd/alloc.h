@@ -22,22 +22,16 @@
  * HOLDs the previous allocation: nothing changes because of a missing
  * sample.
  *
- * Guarantees. Allocations always sum to at most the capacity, and every
- * limit is its allocation, so the limits never overcommit the link: no VM
- * can push another below its allocation at the bottleneck, and the
- * saturation test is never fooled by a squeezed VM. A VM with a minimum is
- * allocated its minimum first, but only up to its demand: one that is idle
- * lends its minimum to the others (work conservation) and is limited to its
- * small allocation; the first tick it sends more than 97.5% of that, it is
- * UNSATISFIED and gets its whole minimum back at the next tick. The first
- * tick after wanting more, its headroom up to its minimum is larger
- * (min_headroom, 25%), so a guaranteed VM whose rate dips for a tick (a
- * stall, a loss, measurement noise) keeps its minimum instead of lending a
- * sliver of it and winning it back a tick later:
+ * Guarantees. Allocations always sum to at most the capacity, so no VM can
+ * push another below its allocation at the bottleneck, and the saturation
+ * test is never fooled by a squeezed VM. The limit of a VM with a minimum
+ * is max(allocation, minimum): one that is idle lends its minimum to the
+ * others (work conservation) yet can start sending at once; the first tick
+ * it sends more than its small allocation it is UNSATISFIED and gets its
+ * whole minimum back. Hence the one documented slack:
  *
- *   limit = max(allocation, DAQS_RATE_MIN_BPS)
- *   sum(limits) <= capacity, but for the smallest rate of a VM allocated
- *   less than that
+ *   limit = max(allocation, minimum, DAQS_RATE_MIN_BPS)
+ *   sum(limits) <= capacity + sum over VMs of (limit - allocation)
  *
  * Limits are never 0, which means "no limit" to the guest, nor below the
  * datapath's smallest rate (8 kbit/s): a present VM gets at least the
@@ -70,19 +64,13 @@ struct daqs_policy {
 	enum daqs_policy_kind kind;
 	uint32_t tick_ms;	/* paper2023 scales its step by tick / 200 ms */
 	double headroom;	/* satisfied: demand = rate * (1 + headroom) + floor */
-	double min_headroom;	/* ... but a VM with a minimum that was
-				 * unsatisfied last tick keeps up to
-				 * min(minimum, rate * (1 + min_headroom)) */
 	double saturated;	/* rate >= saturated * allocation: wants more */
 	double floor_frac;	/* floor = capacity * floor_frac ... */
 	uint64_t floor_min_bps;	/* ... but at least this ... */
 	/* ... and at most capacity / (8 * VMs present), so floors stay small */
 };
 
-/*
- * The defaults: headroom 4% (25% up to a minimum), saturated at 97.5%,
- * floor 0.1% but >= 100 kbit/s.
- */
+/* The defaults: headroom 4%, saturated at 97.5%, floor 0.1% but >= 100 kbit/s. */
 void daqs_policy_init(struct daqs_policy *p, enum daqs_policy_kind kind,
 		      uint32_t tick_ms);
 

@@ -6,6 +6,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 total_pass=0 total_fail=0
+failures=()
 log_dir=${DAQS_LOG_DIR:-$top/build/check}
 mkdir -p "$log_dir"
 
@@ -26,7 +27,11 @@ suite() {
 	f=$(echo "$line" | awk '{ print $3 + 0 }')
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
+		failures+=("$name: exited $rc without a failed test")
 	fi
+	while IFS= read -r line; do
+		failures+=("$name: $line")
+	done < <(grep -aE '^(not ok|\[  FAILED  \] [^0-9])' "$log" | cut -c1-300)
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 	echo "=== $name: $p passed, $f failed ($((SECONDS - start)) s)"
@@ -52,5 +57,10 @@ suite lab-qemu tests/lab/check.sh --vms qemu
 suite bench-cp tests/bench/cp.sh --quick
 suite bench-datapath tests/bench/datapath.sh --quick
 
+# what failed, again, where the end of a long log shows it
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "=== failed:"
+	printf '%s\n' "${failures[@]}"
+fi
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -41,10 +41,17 @@ measure() {
 # within GOT WANT PERCENT
 within() { awk -v g="$1" -v w="$2" -v p="$3" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= w * p / 100) }'; }
 
-# no limit: what this guest can carry at all
-set -- $(measure base 8)
-capacity=$1
-note "acc unshaped 8 streams: $(mbit "$capacity") Mbit/s on the wire"
+# no limit: what this guest can carry, with 1 stream and with 8. iperf3
+# 3.12 runs a client's streams in one thread, and one TCP flow through veth
+# is one CPU's work: on a slow host 1 stream carries less than 8 (CI: 8
+# streams well above 880 Mbit/s, tbf with 1 stream and a 500 kB burst 765).
+# A rate is judged only for the stream counts that carry 1.1 times it.
+set -- $(measure base-1 1)
+cap1=$1
+set -- $(measure base-8 8)
+cap8=$1
+capacity=$cap8
+note "acc unshaped: 1 stream $(mbit "$cap1"), 8 streams $(mbit "$cap8") Mbit/s on the wire"
 
 [ -n "$RATES" ] ||
 	skip daqs_shape_accuracy "debug kernel: rates not judged (the guest carries $(mbit "$capacity") Mbit/s unshaped)"
@@ -69,9 +76,11 @@ for rate in $RATES; do
 		fi
 		err=$(awk -v g="$got" -v w="$bps" 'BEGIN { printf "%+.2f", (g - w) * 100 / w }')
 		note "acc daqs-shape/burst=$burst $rate $p $(mbit "$got") $err $rtx $segs$how"
-		if awk -v c="$capacity" -v w="$bps" 'BEGIN { exit !(c < w * 1.1) }'; then
+		cap=$cap8
+		[ "$p" -gt 1 ] || cap=$cap1
+		if awk -v c="$cap" -v w="$bps" 'BEGIN { exit !(c < w * 1.1) }'; then
 			skip "daqs_shape_${rate}mbit_${p}_streams" \
-				"guest carries only $(mbit "$capacity") Mbit/s unshaped"
+				"guest carries only $(mbit "$cap") Mbit/s unshaped with $p streams"
 		else
 			check_within "daqs_shape_${rate}mbit_${p}_streams" "$got" "$bps" 2
 		fi

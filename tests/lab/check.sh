@@ -20,13 +20,32 @@ run=check
 out=$top/build/lab/$run
 rm -rf "$out"
 mkdir -p "$top/build"
+# --vms qemu puts each guest's NIC on a tap given to run.sh --tap: a bad one
+# is refused with its reason before anything starts (no namespace left)
+hp=0 hf=0
+if [ "$vms" = qemu ]; then
+	for spec in "no-colon|want NETNS:IFNAME" "daqs-no-such-ns:tap1|no tap1 in namespace daqs-no-such-ns" \
+		"daqs-no-such-ns:tap1,52:54:zz|bad MAC '52:54:zz'"; do
+		arg=${spec%%|*} want=${spec#*|}
+		ns0=$(ip netns list | wc -l)
+		msg=$("$top/tests/qemu/run.sh" --tap "$arg" smoke.sh 2>&1)
+		rc=$?
+		if [ $rc -eq 2 ] && printf '%s' "$msg" | grep -q -- "$want" && [ "$(ip netns list | wc -l)" -eq "$ns0" ]; then
+			echo "ok run_sh_refuses_tap_$((hp + hf + 1)) # --tap '$arg': $msg"
+			hp=$((hp + 1))
+		else
+			echo "not ok run_sh_refuses_tap_$((hp + hf + 1)) # --tap '$arg': exit $rc, '$msg'"
+			hf=$((hf + 1))
+		fi
+	done
+fi
 "$top/tests/lab/lab.sh" --run "$run" --vms "$vms" --scenarios fig3 --methods none,daqs --capacity 50 \
 	--guarantees 37.5 --fig3-seconds "${DAQS_LAB_CHECK_SECONDS:-20}" 2>&1 | tee "$top/build/lab-$run.log"
 rc=${PIPESTATUS[0]}
 mv "$top/build/lab-$run.log" "$out/lab.log" 2>/dev/null || true
-/usr/bin/python3 - "$out/metrics.json" "$rc" <<'PY'
+/usr/bin/python3 - "$out/metrics.json" "$rc" "$hp" "$hf" <<'PY'
 import json, sys
-passed = failed = 0
+passed, failed = int(sys.argv[3]), int(sys.argv[4])
 def check(name, cond, note):
     global passed, failed
     if cond:
@@ -41,7 +60,7 @@ try:
     n, d = rows["none"], rows["daqs"]
 except (OSError, ValueError, KeyError) as e:
     print("not ok lab_fig3_ran # no metrics (%s); lab.sh exit %s" % (e, sys.argv[2]))
-    print("0 passed, 1 failed")
+    print("%d passed, %d failed" % (passed, failed + 1))
     sys.exit(1)
 check("lab_run_clean", sys.argv[2] == "0", "lab.sh exit %s" % sys.argv[2])
 check("daqs_holds_guarantee", d["accuracy"] >= 0.95,

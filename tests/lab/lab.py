@@ -31,6 +31,9 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 METHODS = ["none", "static", "paper2023", "daqs"]
 HDR = 66        # Ethernet + IPv4 + TCP with timestamps, per segment
 MSS = 1448
+# a VM's streams are this many iperf3 clients at most, one stream each
+# (tests/lab/guest/lib.sh)
+MAXP = 8
 WARMUP_S = 3.0  # skipped at the start of every fig3 phase and of fig4/churn
 HOLD_WINDOWS = 5  # "back at >= 95%" must last this many 100 ms windows
 T0 = time.time()
@@ -309,11 +312,14 @@ class QemuVMs:
             if self._nsx(self.ns, "tc", "qdisc", "add", "dev", "up0", "root", *w[3:],
                          capture_output=True).returncode:
                 return ["error setup: tc qdisc add dev up0 root %s failed" % " ".join(w[3:])]
+            # one server per stream (tests/lab/guest/lib.sh: MAXP)
             for i in range(1, self.n + 1):
-                lg = open(os.path.join(self.out, "iperf3-s-%d.log" % i), "w")
-                self.servers.append(subprocess.Popen(
-                    ["ip", "netns", "exec", self.sink, "iperf3", "--server", "--port", str(5200 + i)],
-                    stdout=lg, stderr=subprocess.STDOUT))
+                for j in range(MAXP):
+                    lg = open(os.path.join(self.out, "iperf3-s-%d-%d.log" % (i, j)), "w")
+                    self.servers.append(subprocess.Popen(
+                        ["ip", "netns", "exec", self.sink, "iperf3", "--server", "--port",
+                         str(5200 + 10 * i + j)], stdout=lg, stderr=subprocess.STDOUT))
+                    lg.close()
             time.sleep(0.5)
             return sum(self._all(lambda i, p: p.command("setup %d 10.0.0.254" % i, timeout)), [])
         if w[0] in ("unbind", "show"):
@@ -582,6 +588,8 @@ class Lab:
         """segs: [(vm index, start s, duration s, streams)]"""
         if self.a.analyze:
             return self.load(name, m, dur, segs)
+        if any(p > MAXP for (_, _, _, p) in segs):
+            die("phase %s: more than %d streams from one VM" % (name, MAXP))
         progress("%-28s method %-9s %3d s, %d flow groups" % (name, m, dur, len(segs)))
         self.method(name, m, g_vm, g)
         # a flow that lasts to the end of the phase runs on past it (and is

@@ -93,6 +93,14 @@ for t in "${tests[@]}"; do
 	[[ -f $testdir/$t ]] || die "no test $t in $testdir"
 done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86 is not installed"
+if [[ -n $tap_spec ]]; then
+	[[ $mq_net == 0 ]] || die "--tap and --mq-net are two NICs named eth0: one of them"
+	tap_ns=${tap_spec%%:*} tap_if=${tap_spec#*:} tap_mac=52:54:00:da:06:01
+	[[ $tap_if == *,* ]] && tap_mac=${tap_if#*,} tap_if=${tap_if%%,*}
+	[[ $tap_spec == *:* && -n $tap_ns && -n $tap_if ]] || die "--tap: want NETNS:IFNAME[,MAC], got '$tap_spec'"
+	[[ $tap_mac =~ ^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$ ]] || die "--tap: bad MAC '$tap_mac' in '$tap_spec'"
+	ip -n "$tap_ns" link show "$tap_if" >/dev/null 2>&1 || die "--tap: no $tap_if in namespace $tap_ns"
+fi
 
 # --- cleanup: runs on every exit path, including timeout, Ctrl-C and errors ----------
 qemu_pid='' tail_pid='' netns='' server_pids=()
@@ -192,11 +200,6 @@ if [[ $mq_net == 1 ]]; then
 	cmdline+=" daqs_ip=192.0.2.2/24 daqs_peer=192.0.2.1"
 fi
 if [[ -n $tap_spec ]]; then
-	[[ $mq_net == 0 ]] || die "--tap and --mq-net are two NICs named eth0: one of them"
-	tap_ns=${tap_spec%%:*} tap_if=${tap_spec#*:} tap_mac=52:54:00:da:06:01
-	[[ $tap_if == *,* ]] && tap_mac=${tap_if#*,} tap_if=${tap_if%%,*}
-	[[ $tap_spec == *:* && -n $tap_ns && -n $tap_if ]] || die "--tap: want NETNS:IFNAME[,MAC], got '$tap_spec'"
-	ip -n "$tap_ns" link show "$tap_if" >/dev/null 2>&1 || die "--tap: no $tap_if in namespace $tap_ns"
 	wrap=(ip netns exec "$tap_ns")
 	qemu+=(-netdev "tap,id=n0,ifname=$tap_if,script=no,downscript=no,vhost=off"
 		-device "virtio-net-pci,netdev=n0,mac=$tap_mac")

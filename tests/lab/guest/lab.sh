@@ -8,7 +8,7 @@
 #
 #   vm1: eth0 10.0.0.1 --- p1 --+
 #   vm2: eth0 10.0.0.2 --- p2 --+-- br0 (nic) -- up0 ==[shaped at H]==> sink0 10.0.0.254 (sink)
-#   ...                         |                                       iperf3 -s -p 5201..
+#   ...                         |                          iperf3 -s -p 52I0..52I7 for vmI
 #   vmN: eth0 10.0.0.N --- pN --+
 #
 # The host talks to this script over the virtio-serial port org.daqs.lab, one
@@ -16,8 +16,9 @@
 #   setup N RATE_BPS QDISC...   namespaces, bridge, shaped link, agents, sinks
 #   unbind                      daqsctl del dev eth0 in every VM (method none)
 #   show                        each VM's binding: "b vmI RATE LEASE_STATE"
-#   run NAME SECONDS SEG...     SEG = VM:START:DUR:STREAMS (seconds; iperf3 -P
-#                               STREAMS from vmVM for DUR s starting at START);
+#   run NAME SECONDS SEG...     SEG = VM:START:DUR:STREAMS (seconds; STREAMS
+#                               iperf3 clients of one stream each, at most
+#                               MAXP, from vmVM for DUR s starting at START);
 #                               answers "d T_NS RX1 PK1 ... RXN PKN TXUP PKUP":
 #                               the nic-side peers' rx_bytes/rx_packets every
 #                               100 ms (tests/tools/sample), then "i ..." lines
@@ -25,16 +26,11 @@
 #   quit                        stop everything and end the test
 IP=$DAQS_BIN/ip
 TC=$DAQS_BIN/tc
-PORT=/dev/virtio-ports/org.daqs.lab
 N=0
 AGENTS=''
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
-# as init.sh's own result(): the state file is what it judges the script by
-result() {
-	echo "$*" >>"$DAQS_STATE/results"
-	echo "$*" >"$DAQS_RESULTS"
-}
-reply() { echo "$*" >&3; }
 nsx() { "$IP" netns exec "$@"; }
 
 setup() {
@@ -69,7 +65,11 @@ setup() {
 		"$IP" -n vm$i addr add 10.0.0.$i/24 dev eth0
 		"$IP" -n vm$i link set eth0 up
 		"$IP" -n nic link set p$i master br0 up
-		nsx sink iperf3 --server --port $((5200 + i)) >/tmp/iperf3-s-$i.log 2>&1 &
+		j=0
+		while [ $j -lt $MAXP ]; do
+			nsx sink iperf3 --server --port $((5200 + 10 * i + j)) >/tmp/iperf3-s-$i-$j.log 2>&1 &
+			j=$((j + 1))
+		done
 		port=$(readlink -f /dev/virtio-ports/org.daqs.vm$i)
 		[ -c "$port" ] || { echo "no port org.daqs.vm$i" >&2; return 1; }
 		nsx vm$i daqs-agent -v -p "$port" -d eth0 >/tmp/agent-vm$i.log 2>&1 &
@@ -105,9 +105,14 @@ run() {
 		vm=${seg%%:*} rest=${seg#*:}
 		st=${rest%%:*} rest=${rest#*:}
 		d=${rest%%:*} p=${rest#*:}
-		(sleep "$st"; nsx vm$vm iperf3 -c 10.0.0.254 -p $((5200 + vm)) -P "$p" -t "$d" \
-			>/tmp/run-$k-vm$vm.log 2>&1) &
-		cpids="$cpids $!"
+		[ "$p" -le $MAXP ] || { reply "error run: $p streams from vm$vm, at most $MAXP"; p=$MAXP; }
+		j=0
+		while [ $j -lt "$p" ]; do
+			(sleep "$st"; nsx vm$vm iperf3 -c 10.0.0.254 -p $((5200 + 10 * vm + j)) -t "$d" \
+				>/tmp/run-$k-$j-vm$vm.log 2>&1) &
+			cpids="$cpids $!"
+			j=$((j + 1))
+		done
 		k=$((k + 1))
 	done
 	wait $spid
@@ -164,38 +169,4 @@ finish() {
 	exit 0
 }
 
-i=0
-while [ ! -e $PORT ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-exec 3<>$PORT || { result "not ok lab_port # no $PORT"; exit 1; }
-result "# lab: waiting for the host on $PORT"
-while :; do
-	if ! read -r cmd args <&3; then
-		# nobody on the host end yet (EOF): look again
-		sleep 0.2
-		continue
-	fi
-	case $cmd in
-	setup)
-		# shellcheck disable=SC2086
-		if setup $args >/tmp/setup.log 2>&1; then
-			result "ok lab_setup # $args"
-			reply "end setup"
-		else
-			result "not ok lab_setup # $(tail -n 3 /tmp/setup.log | tr '\n' ' ')"
-			reply "error setup $(tail -n 3 /tmp/setup.log | tr '\n' ' ')"
-			reply "end setup"
-		fi
-		;;
-	unbind) unbind; reply "end unbind" ;;
-	show) show; reply "end show" ;;
-	# shellcheck disable=SC2086
-	run) run $args; reply "end run" ;;
-	quit)
-		reply "end quit"
-		result "ok lab_guest # the host's commands ran"
-		finish
-		;;
-	'') ;;
-	*) reply "error unknown command '$cmd'"; reply "end $cmd" ;;
-	esac
-done
+serve unbind show run

@@ -7,30 +7,26 @@
 # org.daqs.0. The host's shaped link and iperf3 sinks are on the host:
 #
 #   guest vmI: eth0 10.0.0.I == tapI --+-- br0 -- up0 ==[shaped at H]==> sink0 10.0.0.254
-#                                       (host namespaces)                   iperf3 -s -p 52NN
+#                                       (host namespaces)         iperf3 -s -p 52I0..52I7
 #
 # The host talks to this script over the virtio-serial port org.daqs.lab, one
 # command a line; every command is answered by lines ending with "end CMD":
 #   setup I SINK_IP            daqs.ko, the agent on org.daqs.0 for eth0, a ping
 #   unbind                     daqsctl del dev eth0 (method none)
 #   show                       the binding: "b vmI RATE LEASE_STATE"
-#   flows NAME SECONDS SEG...  SEG = START:DUR:STREAMS (iperf3 -P STREAMS to the
-#                              sink for DUR s from START s); clients still running
+#   flows NAME SECONDS SEG...  SEG = START:DUR:STREAMS (STREAMS iperf3 clients of
+#                              one stream each, at most MAXP, to the sink for
+#                              DUR s from START s); clients still running
 #                              SECONDS + 1.1 s after the command are stopped;
 #                              answers "x DAQS_TX_WIRE_BEFORE AFTER" ("-":
 #                              unbound) and "i ..." lines with each client's
 #                              summary
 #   quit                       stop everything and end the test
-PORT=/dev/virtio-ports/org.daqs.lab
 VM=0
 SINK=''
 AGENT=''
-
-result() {
-	echo "$*" >>"$DAQS_STATE/results"
-	echo "$*" >"$DAQS_RESULTS"
-}
-reply() { echo "$*" >&3; }
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 setup() {
 	VM=$1 SINK=$2
@@ -45,6 +41,12 @@ setup() {
 	return 0
 }
 
+unbind() { daqsctl del dev eth0 >/dev/null 2>&1; }
+
+show() {
+	reply "b vm$VM $(cat /sys/class/net/eth0/daqs/rate_bps 2>/dev/null || echo -) $(cat /sys/class/net/eth0/daqs/lease_state 2>/dev/null || echo -)"
+}
+
 wire() { cat /sys/class/net/eth0/daqs/tx_wire_bytes 2>/dev/null || echo -; }
 
 flows() {
@@ -56,9 +58,14 @@ flows() {
 	for seg in "$@"; do
 		st=${seg%%:*} rest=${seg#*:}
 		d=${rest%%:*} p=${rest#*:}
-		(sleep "$st"; iperf3 -c "$SINK" -p $((5200 + VM)) -P "$p" -t "$d" \
-			>/tmp/run-$k-vm$VM.log 2>&1) &
-		cpids="$cpids $!"
+		[ "$p" -le $MAXP ] || { reply "error flows: $p streams, at most $MAXP"; p=$MAXP; }
+		j=0
+		while [ $j -lt "$p" ]; do
+			(sleep "$st"; iperf3 -c "$SINK" -p $((5200 + 10 * VM + j)) -t "$d" \
+				>/tmp/run-$k-$j-vm$VM.log 2>&1) &
+			cpids="$cpids $!"
+			j=$((j + 1))
+		done
 		k=$((k + 1))
 	done
 	sleep "$dur.1"
@@ -86,40 +93,4 @@ finish() {
 	exit 0
 }
 
-i=0
-while [ ! -e $PORT ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-exec 3<>$PORT || { result "not ok lab_port # no $PORT"; exit 1; }
-result "# lab: waiting for the host on $PORT"
-while :; do
-	if ! read -r cmd args <&3; then
-		# nobody on the host end yet (EOF): look again
-		sleep 0.2
-		continue
-	fi
-	case $cmd in
-	setup)
-		# shellcheck disable=SC2086
-		if setup $args >/tmp/setup.log 2>&1; then
-			result "ok lab_setup # $args"
-		else
-			result "not ok lab_setup # $(tail -n 3 /tmp/setup.log | tr '\n' ' ')"
-			reply "error setup $(tail -n 3 /tmp/setup.log | tr '\n' ' ')"
-		fi
-		reply "end setup"
-		;;
-	unbind) daqsctl del dev eth0 >/dev/null 2>&1; reply "end unbind" ;;
-	show)
-		reply "b vm$VM $(cat /sys/class/net/eth0/daqs/rate_bps 2>/dev/null || echo -) $(cat /sys/class/net/eth0/daqs/lease_state 2>/dev/null || echo -)"
-		reply "end show"
-		;;
-	# shellcheck disable=SC2086
-	flows) flows $args; reply "end flows" ;;
-	quit)
-		reply "end quit"
-		result "ok lab_guest # the host's commands ran"
-		finish
-		;;
-	'') ;;
-	*) reply "error unknown command '$cmd'"; reply "end $cmd" ;;
-	esac
-done
+serve unbind show flows

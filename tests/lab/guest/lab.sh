@@ -105,14 +105,7 @@ run() {
 		vm=${seg%%:*} rest=${seg#*:}
 		st=${rest%%:*} rest=${rest#*:}
 		d=${rest%%:*} p=${rest#*:}
-		[ "$p" -le $MAXP ] || { reply "error run: $p streams from vm$vm, at most $MAXP"; p=$MAXP; }
-		j=0
-		while [ $j -lt "$p" ]; do
-			(sleep "$st"; nsx vm$vm iperf3 -c 10.0.0.254 -p $((5200 + 10 * vm + j)) -t "$d" \
-				>/tmp/run-$k-$j-vm$vm.log 2>&1) &
-			cpids="$cpids $!"
-			j=$((j + 1))
-		done
+		clients $k "$vm" "$st" "$d" "$p" 10.0.0.254 nsx vm$vm
 		k=$((k + 1))
 	done
 	wait $spid

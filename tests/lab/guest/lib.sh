@@ -23,6 +23,23 @@ result() {
 }
 reply() { echo "$*" >&3; }
 
+# clients K VM START DUR STREAMS HOST [WRAPPER...]: STREAMS iperf3 clients
+# of one stream each from vmVM to HOST for DUR s from START s, each run
+# through WRAPPER (e.g. "nsx vm1"), logs /tmp/run-K-J-vmVM.log; their pids
+# are added to $cpids
+clients() {
+	_k=$1 _vm=$2 _st=$3 _d=$4 _p=$5 _host=$6
+	shift 6
+	[ "$_p" -le $MAXP ] || { reply "error $_p streams from vm$_vm, at most $MAXP"; _p=$MAXP; }
+	_j=0
+	while [ $_j -lt "$_p" ]; do
+		(sleep "$_st"; "$@" iperf3 -c "$_host" -p $((5200 + 10 * _vm + _j)) -t "$_d" \
+			>/tmp/run-$_k-$_j-vm$_vm.log 2>&1) &
+		cpids="$cpids $!"
+		_j=$((_j + 1))
+	done
+}
+
 serve() {
 	_cmds=" $* "
 	_i=0

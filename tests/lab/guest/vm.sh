@@ -58,14 +58,7 @@ flows() {
 	for seg in "$@"; do
 		st=${seg%%:*} rest=${seg#*:}
 		d=${rest%%:*} p=${rest#*:}
-		[ "$p" -le $MAXP ] || { reply "error flows: $p streams, at most $MAXP"; p=$MAXP; }
-		j=0
-		while [ $j -lt "$p" ]; do
-			(sleep "$st"; iperf3 -c "$SINK" -p $((5200 + 10 * VM + j)) -t "$d" \
-				>/tmp/run-$k-$j-vm$VM.log 2>&1) &
-			cpids="$cpids $!"
-			j=$((j + 1))
-		done
+		clients $k "$VM" "$st" "$d" "$p" "$SINK"
 		k=$((k + 1))
 	done
 	sleep "$dur.1"

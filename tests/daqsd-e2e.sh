@@ -119,8 +119,15 @@ VMS_SNAP=''
 # vmf VM KEY: KEY of VM in `daqsctl -j vms` (empty if absent)
 # (from the snapshot in $VMS_SNAP when set: fields read together)
 vmf() {
-	local j=$VMS_SNAP o
-	[ -n "$j" ] || j=$("$daqsctl" -j vms socket "$ctl" 2>&1) || true
+	local j=$VMS_SNAP o try
+	# a failed daqsctl call is retried (on CI's loaded host one call once
+	# returned nothing for vm1 alone); each failure is logged
+	for try in 1 2 3; do
+		[ -z "$VMS_SNAP" ] || break
+		j=$("$daqsctl" -j vms socket "$ctl" 2>&1) && break
+		printf '%s %s %s: daqsctl failed (try %s): %s\n' "$(date +%T.%N)" "$1" "$2" "$try" "$j" >>"$build/vmf-miss.log"
+		sleep 0.2
+	done
 	o=$(printf '%s' "$j" | grep -o "{\"name\":\"$1\"[^}]*}" || true)
 	[ -n "$o" ] || printf '%s %s %s: %s\n' "$(date +%T.%N)" "$1" "$2" "$j" >>"$build/vmf-miss.log"
 	{ printf '%s' "$o" | grep -o "\"$2\":[^,}]*" | head -n 1 | cut -d: -f2- | tr -d '"'; } || true
@@ -242,7 +249,7 @@ if samples $capacity 3 30; then
 	d_rate=$(vmf vm1 rate_bps)
 	note "vm1 alone: limit $(mbit $capacity) Mbit/s; guest measured $(mbit "$s_wire") Mbit/s on the wire (daqs tx_wire_bytes), iperf3 ${s_iperf:-?} Mbit/s goodput; daqsd measured $(mbit "${d_rate:-0}") Mbit/s, $(vmf vm1 samples) samples"
 	check vm1_alone_gets_capacity 'within "$s_wire" $capacity 8' "$(mbit "$s_wire") Mbit/s measured, $(mbit $capacity) set"
-	check daqsd_reads_guest_counters 'within "${d_rate:-0}" "$s_wire" 15' "daqsd $d_rate bit/s, guest $s_wire"
+	check daqsd_reads_guest_counters 'within "${d_rate:-0}" "$s_wire" 15' "daqsd ${d_rate:-nothing} bit/s, guest $s_wire; last daqsctl miss: $(tail -n 1 "$build/vmf-miss.log" | cut -c1-200)"
 else
 	not_ok vm1_alone_gets_capacity "no guest samples at rate $capacity: $(tail -n 3 "$res" | tr '\n' '|')"
 fi
@@ -465,16 +472,7 @@ RUN_PID=''
 kill "$DAQSD_PID" 2>/dev/null || true
 wait "$DAQSD_PID" 2>/dev/null || true
 DAQSD_PID=''
-note "guest side (tests/qemu/run.sh, exit $grc):"
-grep -E '^(ok |not ok |daqs-e2e: )' "$build/run.log" | sed 's/^daqs-e2e: /# guest: /' || true
-gline=$(sed -n 's/^daqs-e2e: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$build/run.log" | tail -n 1)
-if [ -n "$gline" ]; then
-	pass=$((pass + ${gline% *}))
-	fail=$((fail + ${gline#* }))
-else
-	not_ok guest_verdict "run.sh ended without a summary (exit $grc)"
-fi
-[ "$grc" = 0 ] || [ "${gline#* }" != 0 ] || not_ok guest_run "run.sh exit $grc"
+guest_verdict "$grc" "$build/run.log" '^(ok |not ok |daqs-e2e: )'
 note "logs: $build (daqsd.log, fake-*.log, chdrive.log, run.log, out/); $((SECONDS - t_start)) s in all"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

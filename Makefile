@@ -5,7 +5,7 @@ KVER ?= $(shell tests/lib/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 DAQS_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
 
-.PHONY: all module debug userspace deps dkms-install style sparse check demo lab bench fuzz clean
+.PHONY: all module debug userspace deps dkms-install style sparse check demo lab bench fuzz faults clean
 
 all: module userspace
 
@@ -50,6 +50,11 @@ bench: deps
 # every libFuzzer target, FUZZ_SECONDS (default 60) each
 fuzz: deps
 	$(MAKE) -C daqsd fuzz
+
+# fault injection at the full counts (100 kills of each, 100 reloads, ...);
+# FAULTS_* and FAULTS_ARGS (e.g. --seed N) as in tests/faults.sh
+faults: deps
+	tests/faults.sh $(FAULTS_ARGS)
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true

@@ -49,6 +49,10 @@ done
 suite agent-e2e tests/agent-e2e.sh
 # daqsd on the host controlling two 6.1 guests (and fake ones) over virtio-serial
 suite daqsd-e2e tests/daqsd-e2e.sh
+# fault injection with a fifth of tests/faults.sh's counts (about 4 minutes
+# here; `make faults` runs the full counts, 100 of each): docs/faults.md
+suite faults env FAULTS_AGENT_KILLS=20 FAULTS_DAQSD_KILLS=20 FAULTS_PORT_CYCLES=20 \
+	FAULTS_RELOADS=30 FAULTS_TEARDOWNS=3 FAULTS_FLOOD_S=15 FAULTS_HOTPLUGS=3 tests/faults.sh
 # the lab's short fig3 case: daqs holds a guarantee that no control does not
 suite lab tests/lab/check.sh
 # the same case with one QEMU guest per VM, NICs on a host bridge

@@ -23,7 +23,7 @@ result() {
 
 cd "$top"
 out=$("$src/scripts/checkpatch.pl" --no-tree --terse -f \
-	kmod/*.c kmod/*.h uapi/linux/daqs.h 2>&1 |
+	kmod/*.c kmod/*.h uapi/linux/daqs.h tests/faults/keyhold/*.c 2>&1 |
 	grep -v '^total:' | grep -v '\.mod\.c:')
 [ -n "$out" ] && echo "$out"
 result "$([ -z "$out" ]; echo $?)" "checkpatch kmod/ uapi/"

@@ -99,11 +99,7 @@ for p in /sys/class/virtio-ports/*; do
 done
 check_eq vport_found yes "$([ -c "$port" ] && echo yes || echo "no ($port)")"
 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-netns_new "$NS" &&
-	ip link add veth0 type veth peer name veth1 netns "$NS" &&
-	ip addr add 198.51.100.1/24 dev veth0 && ip link set veth0 up &&
-	ip -n "$NS" addr add 198.51.100.2/24 dev veth1 &&
-	ip -n "$NS" link set veth1 up &&
+netns_pair - "$NS" &&
 	ip link add ctl0 type dummy && ip link set ctl0 up &&
 	daqsctl set dev ctl0 rate 0 ||
 	fail setup "veth pair, ctl0"

@@ -110,12 +110,7 @@ finish() {
 # --- setup ---------------------------------------------------------------
 check module_load modprobe daqs
 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-netns_new "$NS" &&
-	ip link add veth0 type veth peer name veth1 netns "$NS" &&
-	ip addr add 198.51.100.1/24 dev veth0 && ip link set veth0 up &&
-	ip -n "$NS" addr add 198.51.100.2/24 dev veth1 &&
-	ip -n "$NS" link set veth1 up ||
-	fail setup "veth pair"
+netns_pair - "$NS" || fail setup "veth pair"
 iperf3_server "$NS" || fail setup "iperf3 server"
 check agent_started agent_start "$LOG" || finish
 iperf3 -c 198.51.100.2 -t 900 -i 1 --forceflush >/tmp/bg.log 2>&1 &

@@ -23,3 +23,22 @@ guest_build_tool() {
 	gcc -std=c11 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -I"$top/uapi" -I"$top/daqsd" \
 		-o "$build/$name" "$top/tests/tools/$name.c" "$@"
 }
+
+# guest_verdict GRC RUNLOG [SHOWN]: the guest's results in a host test that
+# ran tests/qemu/run.sh (exit GRC, output RUNLOG): its lines matching the
+# extended regex SHOWN (default: ok/not ok lines and notes) shown, its "N passed, N failed" added to the caller's $pass and $fail;
+# a guest that gave no summary, or exited non-zero with no failed test,
+# counts as a failure (the caller's not_ok).
+guest_verdict() {
+	local grc=$1 log=$2 shown=${3:-'^(ok |not ok |#|daqs-e2e: )'} gline
+	note "guest side (tests/qemu/run.sh, exit $grc):"
+	grep -E "$shown" "$log" | sed 's/^daqs-e2e: /# guest: /' || true
+	gline=$(sed -n 's/^daqs-e2e: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$log" | tail -n 1)
+	if [ -n "$gline" ]; then
+		pass=$((pass + ${gline% *}))
+		fail=$((fail + ${gline#* }))
+	else
+		not_ok guest_verdict "run.sh ended without a summary (exit $grc)"
+	fi
+	[ "$grc" = 0 ] || [ "${gline#* }" != 0 ] || not_ok guest_run "run.sh exit $grc"
+}

@@ -5,11 +5,14 @@
  * the daqs-agent at the guest's end, printing every frame that comes back
  * decoded, one line each.
  *
- *   chdrive [-i] [-t MS] SOCKET [STEP...]
+ *   chdrive [-i] [-t MS] [-s SEQ] SOCKET [STEP...]
  *
  * Steps come from the arguments (one each) or, without any, from stdin (one
  * a line, '#' starts a comment). With -i, "end RC" follows each step's
  * output and a failed step does not end the run (for a shell coprocess).
+ * With -s, requests are numbered from SEQ (default 1), as daqsd starts a
+ * session at a random seq: an answer to a seq below SEQ is one the agent
+ * still owed an earlier host, printed "stale TYPE seq=N" and ignored.
  *
  *   hello                         HELLO (versions 1..1)
  *   wait-hello TIME               HELLO every second until one is answered
@@ -84,7 +87,7 @@ static bool framed;
 static struct daqs_ch_decoder dec;
 static struct daqs_ch_builder bld;
 static uint64_t t_set_sent;	/* when the last SET went out, 0: none */
-static uint32_t next_seq = 1;
+static uint32_t next_seq = 1, first_seq = 1;
 /* where lines go: stdout, or nowhere while a flood is answered */
 static FILE *out;
 #define putc_out(c) putc((c), out)
@@ -412,6 +415,10 @@ static uint32_t handle(const struct daqs_ch_frame *f, uint64_t at)
 	if (f->type != DAQS_CH_T_ERROR && !(f->flags & DAQS_CH_F_REPLY))
 		violation("the agent sent a %s request (seq %" PRIu32 ")", tname,
 			  f->seq);
+	if (f->seq < first_seq) {
+		fprintf(out, "stale %s seq=%" PRIu32 "\n", tname, f->seq);
+		return 0;
+	}
 	s = sent_find(f->seq);
 	if (!s)
 		violation("a %s answer to seq %" PRIu32 ", which was never sent",
@@ -1249,7 +1256,7 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	out = stdout;
-	while ((c = getopt(argc, argv, "it:h")) != -1) {
+	while ((c = getopt(argc, argv, "it:s:h")) != -1) {
 		switch (c) {
 		case 'i':
 			framed = true;
@@ -1259,13 +1266,18 @@ int main(int argc, char **argv)
 			if (timeout_ms <= 0)
 				timeout_ms = 5000;
 			break;
+		case 's':
+			next_seq = first_seq = (uint32_t)strtoul(optarg, NULL, 10);
+			if (!first_seq)
+				next_seq = first_seq = 1;
+			break;
 		default:
-			fprintf(stderr, "usage: chdrive [-i] [-t MS] SOCKET [STEP...]\n");
+			fprintf(stderr, "usage: chdrive [-i] [-t MS] [-s SEQ] SOCKET [STEP...]\n");
 			return c == 'h' ? 0 : RC_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "usage: chdrive [-i] [-t MS] SOCKET [STEP...]\n");
+		fprintf(stderr, "usage: chdrive [-i] [-t MS] [-s SEQ] SOCKET [STEP...]\n");
 		return RC_USAGE;
 	}
 	sock_path = argv[optind++];

@@ -45,6 +45,9 @@ suite kunit tests/kunit/run.sh
 for series in 6.1 6.12; do
 	suite "e2e-$series" tests/e2e-run.sh --kernel "$series"
 done
+# the same scripts on a KASAN/UBSAN/kmemleak/lockdep kernel built from
+# linux-source-6.1 (cached; cold about 14 minutes): docs/debug-kernel.md
+suite e2e-debug tests/e2e-run.sh --kernel debug
 # daqs-agent in a 6.1 guest, driven by the host over virtio-serial
 suite agent-e2e tests/agent-e2e.sh
 # daqsd on the host controlling two 6.1 guests (and fake ones) over virtio-serial

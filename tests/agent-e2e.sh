@@ -39,23 +39,8 @@ chdrive=$build/chdrive
 chswap=$build/chswap
 
 # --- results ---------------------------------------------------------------------
-pass=0 fail=0
-ok() { echo "ok $1${2:+ # $2}"; pass=$((pass + 1)); }
-not_ok() { echo "not ok $1 # $2"; fail=$((fail + 1)); }
-# check NAME COND WHY: ok if the bash condition string holds
-check() {
-	if eval "$2"; then ok "$1"; else not_ok "$1" "$3"; fi
-}
-# timed NAME COND WHY: check, but on the debug kernel (tests/qemu/debug-kernel.sh,
-# several times slower under TCG) a skip that shows WHY: its delays say nothing
-timed() {
-	if [[ $kv == *-daqs-debug ]]; then
-		echo "ok $1 # SKIP debug kernel: delays not judged ($3)"
-	else
-		check "$@"
-	fi
-}
-note() { echo "# $*"; }
+# shellcheck source=lib/results.sh
+. "$top/tests/lib/results.sh"
 
 # --- the guest ---------------------------------------------------------------------
 sock=$build/vport.sock out=$build/out

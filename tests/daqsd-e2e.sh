@@ -44,14 +44,8 @@ daqsd=$top/daqsd/build/daqsd daqsctl=$top/daqsd/build/daqsctl
 chdrive=$build/chdrive fakevm=$build/fakevm
 
 # --- results -------------------------------------------------------------------------
-pass=0 fail=0
-ok() { echo "ok $1${2:+ # $2}"; pass=$((pass + 1)); }
-not_ok() { echo "not ok $1 # $2"; fail=$((fail + 1)); }
-check() {
-	if eval "$2"; then ok "$1"; else not_ok "$1" "$3"; fi
-}
-note() { echo "# $*"; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# shellcheck source=lib/results.sh
+. "$top/tests/lib/results.sh"
 
 # --- the host: daqsd with a libvirt-like channel dir -------------------------------------
 # short paths: a unix socket's path is at most 107 bytes

@@ -81,24 +81,8 @@ daqsd=$top/daqsd/build/daqsd daqsctl=$top/daqsd/build/daqsctl
 chdrive=$build/chdrive ucat=$build/ucat
 
 # --- results -------------------------------------------------------------------------
-pass=0 fail=0
-ok() { echo "ok $1${2:+ # $2}"; pass=$((pass + 1)); }
-not_ok() { echo "not ok $1 # $2"; fail=$((fail + 1)); }
-check() {
-	if eval "$2"; then ok "$1"; else not_ok "$1" "$3"; fi
-}
-note() { echo "# $*"; }
-# timed NAME COND WHY: a bound on a time or a rate; on the debug kernel
-# (KASAN, lockdep, kmemleak: several times slower under TCG) a skip that
-# shows what it would have judged, as tests/e2e/lib.sh's timed
-timed() {
-	if [[ $kv == *-daqs-debug ]]; then
-		echo "ok $1 # SKIP debug kernel: times not judged ($2)"
-	else
-		check "$@"
-	fi
-}
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# shellcheck source=lib/results.sh
+. "$top/tests/lib/results.sh"
 # dist NAME UNIT < numbers
 dist() {
 	sort -n | awk -v name="$1" -v unit="$2" '{ v[NR] = $1 }

@@ -38,6 +38,12 @@ measure() {
 		'BEGIN { printf "%.0f %d %.0f\n", g * 1514 / 1448, r, s / 1448 }'
 }
 
+# measure_median NAME STREAMS "FIRST": two more runs after a first one
+# (its measure line), and the line of the three with the median rate
+measure_median() {
+	{ echo "$3"; measure "$1-b" "$2"; measure "$1-c" "$2"; } | sort -n | sed -n 2p
+}
+
 # within GOT WANT PERCENT
 within() { awk -v g="$1" -v w="$2" -v p="$3" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= w * p / 100) }'; }
 
@@ -68,9 +74,7 @@ for rate in $RATES; do
 		# no shaper inside it can make up for: a run outside the tolerance
 		# is repeated twice and judged by the median of the three
 		if ! within "$got" "$bps" 2; then
-			set -- $(measure "daqs-$rate-$p-b" "$p") $(measure "daqs-$rate-$p-c" "$p") "$got" "$rtx" "$segs"
-			set -- $(printf '%s %s %s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" |
-				sort -n | sed -n 2p)
+			set -- $(measure_median "daqs-$rate-$p" "$p" "$got $rtx $segs")
 			how=" (median of 3, first run $(mbit "$got"))"
 			got=$1 rtx=$2 segs=$3
 		fi
@@ -88,9 +92,7 @@ for rate in $RATES; do
 			set -- $(measure "tbf-$rate-$p" "$p")
 			tgot=$1 trtx=$2 tsegs=$3 thow=
 			if [ "$b" = "$burst" ] && [ -n "$tgot" ] && ! within "$got" "$bps" 2; then
-				set -- $(measure "tbf-$rate-$p-b" "$p") $(measure "tbf-$rate-$p-c" "$p") "$tgot" "$trtx" "$tsegs"
-				set -- $(printf '%s %s %s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" |
-					sort -n | sed -n 2p)
+				set -- $(measure_median "tbf-$rate-$p" "$p" "$tgot $trtx $tsegs")
 				thow=" (median of 3, first run $(mbit "$tgot"))"
 				tgot=$1 trtx=$2 tsegs=$3 anchor=$1
 			fi

@@ -67,9 +67,9 @@ for rate in 50 200; do
 	bps=$((rate * 1000000))
 	daqsctl set dev eth0 rate "${rate}mbit"
 	got=$(mq_rate daqs) how= anchor=
-	# as in 20-accuracy.sh: a miss is measured twice more, the median
-	# judged, next to tbf with the same burst measured three times
-	# judged (on the debug kernel a rate is not: no second look there)
+	# as in 20-accuracy.sh: a miss is measured twice more and the median
+	# judged, next to tbf with the same burst measured three times (not
+	# on the debug kernel, which judges no rate)
 	if ! debug_kernel && ! awk -v g="$got" -v w="$bps" 'BEGIN { exit !(g >= w * 0.98 && g <= w * 1.02) }'; then
 		how=" (median of 3, first run $(mbit "$got"))"
 		got=$(median3 "$got" "$(mq_rate daqs)" "$(mq_rate daqs)")

@@ -143,7 +143,8 @@ done
 mark agent-kills end
 t1=$(cut -d' ' -f1 /proc/uptime)
 # restarted = serving its port again (its start under TCG is a note)
-kills_eval "$FAULTS_TL" " ev kill-agent " " ev agent daqs-agent: serving " "$LEASE" "$FB" "$C0" agent-kills >/tmp/agent-kills.txt
+kills_eval "$FAULTS_TL" " ev kill-agent " " ev agent daqs-agent: serving " "$LEASE" "$FB" "$C0" agent-kills \
+	" ev start-agent " >/tmp/agent-kills.txt
 report agent-kills /tmp/agent-kills.txt
 note "$(awk '$2 == "ev" && $3 == "start-agent" { t = $1 } $2 == "ev" && / daqs-agent: serving / && t { printf "%.0f\n", ($1 - t) / 1e6; t = 0 }' "$FAULTS_TL" | dist "agent-kills: the agent serving its port after its start" ms)"
 note "agent-kills: $k kills in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }') s (seed $(param seed 1))"

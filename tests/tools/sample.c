@@ -2,10 +2,13 @@
 /*
  * sample - read counter files at a fixed interval, for tests and benchmarks.
  *
- *   sample INTERVAL_MS COUNT FILE...
+ *   sample [-e] INTERVAL_MS COUNT FILE...
  *
  * Prints one line per sample: CLOCK_MONOTONIC in ns, then the first word of
- * each FILE. Sampling is paced on absolute deadlines, so a late wakeup does
+ * each FILE. With -e, two times open the line: before the first file was
+ * read and after the last, so a bound computed from them holds even when
+ * the sampler was preempted between reading the clock and the files (a busy
+ * host stalls a vCPU for milliseconds). Sampling is paced on absolute deadlines, so a late wakeup does
  * not shift the following samples. A shell loop forking cat cannot do this
  * at 10 ms under an emulator.
  */
@@ -42,11 +45,17 @@ int main(int argc, char **argv)
 {
 	struct timespec next;
 	long interval_ms, count;
-	int nfiles = argc - 3, *fds, i;
+	int nfiles, *fds, i, both = 0;
 	char word[64];
 
+	if (argc > 1 && !strcmp(argv[1], "-e")) {
+		both = 1;
+		argv++;
+		argc--;
+	}
+	nfiles = argc - 3;
 	if (argc < 4) {
-		fprintf(stderr, "usage: sample INTERVAL_MS COUNT FILE...\n");
+		fprintf(stderr, "usage: sample [-e] INTERVAL_MS COUNT FILE...\n");
 		return 2;
 	}
 	interval_ms = strtol(argv[1], NULL, 10);
@@ -69,12 +78,20 @@ int main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (count--) {
-		printf("%lld", now_ns());
+		long long pre = now_ns();
+		char line[64 * 16] = "";
+		size_t off = 0;
+
 		for (i = 0; i < nfiles; i++) {
 			read_word(fds[i], word, sizeof(word));
-			printf(" %s", word);
+			if (off < sizeof(line))
+				off += snprintf(line + off, sizeof(line) - off,
+						" %s", word);
 		}
-		putchar('\n');
+		if (both)
+			printf("%lld %lld%s\n", pre, now_ns(), line);
+		else
+			printf("%lld%s\n", pre, line);
 		next.tv_nsec += interval_ms * 1000000L;
 		while (next.tv_nsec >= 1000000000L) {
 			next.tv_nsec -= 1000000000L;

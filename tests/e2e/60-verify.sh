@@ -203,19 +203,24 @@ if wait_cap 1 nonzero 10; then
 	# timing skip like the others
 	i=0 agree='' rounds=50
 	debug_kernel && rounds=10
+	seen=''
 	while [ $i -lt $rounds ] && [ -z "$agree" ]; do
 		c=$(vf_max_tx 1)
-		b=$(($(vm_field "$(vms_json)" liar cap_bps) / 1000000))
-		[ "$c" = "$b" ] && [ "$(vf_max_tx 1)" = "$c" ] && agree="$c"
+		j=$(vms_json)
+		c2=$(vf_max_tx 1)
+		b=$(($(vm_field "$j" liar cap_bps) / 1000000))
+		[ "$c" = "$b" ] && [ "$c2" = "$c" ] && agree="$c"
+		# each round: ip link show, daqsctl's cap/want/tick, ip link show
+		seen="$seen $c/$b/$(($(vm_field "$j" liar cap_want_bps) / 1000000))/t$(daqsd_field "$j" ticks)/$c2"
 		i=$((i + 1))
 		sleep 0.1
 	done
 	if [ -n "$agree" ]; then
 		ok verify_liar_cap_read_back "${agree} Mbit/s in ip link show and in daqsctl"
 	elif debug_kernel; then
-		skip verify_liar_cap_read_back "debug kernel: the cap moved within every one of $rounds rounds (ip link show $(vf_max_tx 1), daqsctl $(vm_field "$(vms_json)" liar cap_bps))"
+		skip verify_liar_cap_read_back "debug kernel: the cap moved within every one of $rounds rounds (ip/daqsctl cap/want/tick/ip:$seen)"
 	else
-		fail verify_liar_cap_read_back "ip link show $(vf_max_tx 1), daqsctl $(vm_field "$(vms_json)" liar cap_bps)"
+		fail verify_liar_cap_read_back "ip/daqsctl cap/want/tick/ip:$seen"
 	fi
 else
 	fail verify_liar_capped "vf 1 max_tx_rate $(vf_max_tx 1)"

@@ -9,8 +9,8 @@
  * read and after the last, so a bound computed from them holds even when
  * the sampler was preempted between reading the clock and the files (a busy
  * host stalls a vCPU for milliseconds). Sampling is paced on absolute
- * deadlines, so a late wakeup does not shift the following samples. A shell loop forking cat cannot do this
- * at 10 ms under an emulator.
+ * deadlines, so a late wakeup does not shift the following samples. A
+ * shell loop forking cat cannot do this at 10 ms under an emulator.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>

@@ -31,7 +31,9 @@
 /* unsent frames: the answers to one request (a GET of every binding may
  * fill it: ENOBUFS) and events; a host that does not read stalls its own
  * requests and loses events, never us */
+#ifndef AGENT_OUT_MAX
 #define AGENT_OUT_MAX (64U * 1024U)
+#endif
 /* a partial frame this old is given up (the rest never comes) */
 #define AGENT_STALL_MS 1000U
 /* a host that went away: look again after 10 ms, doubling up to 100 ms,

@@ -50,7 +50,7 @@
 #define INPUT_MAX 65536
 /* a dump of more records than the agent's output queue holds (a record's
  * frame share is well over 100 bytes): the build makes the queue 8 KiB, not
- * 64, so such a dump costs 50 records, not 400 */
+ * 64, so such a dump is 81 records, not 400 */
 #define RECORDS_OVER (AGENT_OUT_MAX / 100U)
 
 /* ---- the program's input ------------------------------------------------- */

@@ -59,6 +59,19 @@ void daqs_policy_init(struct daqs_policy *p, enum daqs_policy_kind kind,
 	 */
 	p->headroom = 0.04;
 	p->saturated = 0.975;
+	/*
+	 * A VM whose limit held packets back is UNSATISFIED if it sent at
+	 * least half its share: below 97.5% that is a dip of the sender or
+	 * of the measurement, not a drop in demand. (Below its minimum it
+	 * is UNSATISFIED whatever it sent: see alloc_maxmin.)
+	 */
+	p->limited_frac = 0.5;
+	/*
+	 * A guaranteed VM sending less than a tenth of its minimum is idle:
+	 * it lends its minimum but keeps it as its limit, so that it can
+	 * start at once (see alloc_maxmin).
+	 */
+	p->idle_frac = 0.1;
 	p->floor_frac = 0.001;
 	p->floor_min_bps = 100000;
 }
@@ -331,13 +344,20 @@ static void alloc_maxmin(const struct daqs_policy *p, uint64_t capacity,
 			ref = (double)vm->limit_bps;
 
 		if (!vm->rate_known) {
+			/* HOLD keeps st.idle too: its limit does not move */
 			vm->st.demand = ref ? DAQS_DEMAND_HOLD : DAQS_DEMAND_NEW;
 			d = ref ? ref : (vmin > fl ? vmin : fl);
-		} else if (ref && rate >= p->saturated * ref) {
+			if (!ref)
+				vm->st.idle = false;
+		} else if (ref && (rate >= p->saturated * ref ||
+				   (vm->limited && (ref < vmin ||
+						    rate >= p->limited_frac * ref)))) {
 			vm->st.demand = DAQS_DEMAND_UNSATISFIED;
+			vm->st.idle = false;
 			d = INFINITY;
 		} else {
 			vm->st.demand = DAQS_DEMAND_SATISFIED;
+			vm->st.idle = vmin > 0 && rate < p->idle_frac * vmin;
 			d = rate * (1 + p->headroom) + fl;
 		}
 		vm->st.demand_bps = isinf(d) ? DAQS_DEMAND_UNBOUNDED :
@@ -384,7 +404,7 @@ static void alloc_maxmin(const struct daqs_policy *p, uint64_t capacity,
 	m = 0;
 	for (i = 0; i < n; i++) {
 		struct daqs_vm_in *vm = &vms[i];
-		uint64_t a, vmin;
+		uint64_t a, keep;
 
 		if (!vm->present) {
 			set_absent(vm, &limits[i]);
@@ -395,14 +415,24 @@ static void alloc_maxmin(const struct daqs_policy *p, uint64_t capacity,
 		a = min_u64(a, left);
 		left -= a;
 		vm->st.alloc_bps = a;
-		vmin = use_min ? min_u64(vm->min_bps, vm_max(vm, capacity)) : 0;
 		/*
-		 * A VM below its minimum keeps a limit of its minimum: if it
-		 * starts sending it is not held down by a limit it did not
-		 * ask for, and sending beyond its allocation makes it
-		 * UNSATISFIED, which restores the minimum next tick.
+		 * The limit is the allocation, so that the limits do not add
+		 * up to more than the link while a guaranteed VM is sending:
+		 * one that lends part of its minimum (it dipped, or sends
+		 * less) is not left to compete for it at the bottleneck,
+		 * where its few flows lose to its neighbours' many, look
+		 * satisfied and lend more. Wanting its minimum back, it is
+		 * held back by its limit (limited) or sends all it may, and
+		 * is UNSATISFIED at the next tick. An idle one keeps its
+		 * minimum as its limit: starting from a limit of a few
+		 * hundred kbit/s, TCP loses packets and backs off for longer
+		 * than a tick, and looks satisfied again; what it overcommits
+		 * is capacity nobody is sending in, and its first window
+		 * makes it UNSATISFIED.
 		 */
-		limits[i] = max_u64(max_u64(a, vmin), DAQS_RATE_MIN_BPS);
+		keep = vm->st.idle ?
+			min_u64(vm->min_bps, vm_max(vm, capacity)) : 0;
+		limits[i] = max_u64(max_u64(a, keep), DAQS_RATE_MIN_BPS);
 	}
 }
 
@@ -417,6 +447,8 @@ int daqs_alloc(const struct daqs_policy *p, uint64_t capacity_bps,
 		return -EINVAL;
 	if (!(p->headroom >= 0 && p->headroom <= 10) ||
 	    !(p->saturated > 0 && p->saturated <= 1) ||
+	    !(p->limited_frac >= 0 && p->limited_frac <= 1) ||
+	    !(p->idle_frac >= 0 && p->idle_frac <= 1) ||
 	    !(p->floor_frac >= 0 && p->floor_frac < 1))
 		return -EINVAL;
 

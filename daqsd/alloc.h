@@ -65,12 +65,17 @@ struct daqs_policy {
 	uint32_t tick_ms;	/* paper2023 scales its step by tick / 200 ms */
 	double headroom;	/* satisfied: demand = rate * (1 + headroom) + floor */
 	double saturated;	/* rate >= saturated * allocation: wants more */
+	double limited_frac;	/* ... or limited and rate >= this * allocation */
+	double idle_frac;	/* rate < this * min: an idle guaranteed VM */
 	double floor_frac;	/* floor = capacity * floor_frac ... */
 	uint64_t floor_min_bps;	/* ... but at least this ... */
 	/* ... and at most capacity / (8 * VMs present), so floors stay small */
 };
 
-/* The defaults: headroom 4%, saturated at 97.5%, floor 0.1% but >= 100 kbit/s. */
+/*
+ * The defaults: headroom 4%, saturated at 97.5% (or limited at 50%), idle
+ * below 10% of the minimum, floor 0.1% but >= 100 kbit/s.
+ */
 void daqs_policy_init(struct daqs_policy *p, enum daqs_policy_kind kind,
 		      uint32_t tick_ms);
 
@@ -92,6 +97,8 @@ struct daqs_vm_alloc {
 	uint64_t alloc_bps;	/* the share budgeted last tick */
 	uint64_t demand_bps;	/* the estimate (for status) */
 	enum daqs_demand demand;
+	bool idle;		/* a guaranteed VM sending (almost) nothing:
+				 * its limit stays at its minimum */
 };
 
 struct daqs_vm_in {
@@ -99,6 +106,8 @@ struct daqs_vm_in {
 	bool present;		/* false: gone; its minimum is freed */
 	bool rate_known;	/* false: first sample, failed read */
 	uint64_t rate_bps;	/* measured over the last tick */
+	bool limited;		/* and the limit held packets back meanwhile
+				 * (delayed or dropped them) */
 	uint64_t limit_bps;	/* in force in the guest; 0: none or unknown */
 	uint64_t min_bps;	/* guaranteed; 0: best effort */
 	uint64_t max_bps;	/* 0: no maximum */

@@ -440,6 +440,7 @@ static void decide(struct daqsd *d)
 			      d->capacity_bps;
 		in->rate_known = daqsd_sess_take_sample(&vm->sess, &rate);
 		in->rate_bps = in->rate_known ? rate : 0;
+		in->limited = in->rate_known && vm->sess.limited;
 		in->limit_bps = daqsd_sess_in_force(&vm->sess);
 		in->min_bps = vm->conf.min_bps;
 		in->max_bps = vm->conf.max_bps;

@@ -595,6 +595,14 @@ static void seen_from(struct daqsd_seen *v, const struct daqs_ch_nla *btb)
 			v->wire_bytes = daqs_ch_get_u64(&st[DAQS_STATS_A_TX_BYTES]);
 		else
 			v->ts_ns = 0;	/* no counter: no sample */
+		if (st[DAQS_STATS_A_THROTTLED].data &&
+		    st[DAQS_STATS_A_DROPS_POLICE].data &&
+		    st[DAQS_STATS_A_DROPS_QLIMIT].data) {
+			v->has_held = true;
+			v->held = daqs_ch_get_u64(&st[DAQS_STATS_A_THROTTLED]) +
+				  daqs_ch_get_u64(&st[DAQS_STATS_A_DROPS_POLICE]) +
+				  daqs_ch_get_u64(&st[DAQS_STATS_A_DROPS_QLIMIT]);
+		}
 	}
 }
 
@@ -622,8 +630,9 @@ static void set_dev_name(struct daqsd_sess *s, const struct daqsd_seen *v)
 static void take_binding(struct daqsd_sess *s, const struct daqsd_seen *v,
 			 uint64_t now)
 {
-	uint64_t max_dt, rate = 0;
+	uint64_t max_dt, rate = 0, held_was;
 	enum daqsd_rate_result res;
+	bool had;
 
 	if (s->seen.valid && v->has_mac && s->seen.has_mac &&
 	    memcmp(v->mac, s->seen.mac, DAQS_MAC_LEN))
@@ -642,6 +651,8 @@ static void take_binding(struct daqsd_sess *s, const struct daqsd_seen *v,
 		max_dt = (uint64_t)DAQSD_RATE_MAX_TICKS * s->tick_ms;
 		if (max_dt < 500)
 			max_dt = 500;
+		had = s->rate.have;
+		held_was = s->rate.held;
 		res = daqsd_rate_update(&s->rate, v->ts_ns, v->wire_bytes,
 					max_dt * 1000000ULL, &rate);
 		if (s->get_probe)
@@ -655,7 +666,12 @@ static void take_binding(struct daqsd_sess *s, const struct daqsd_seen *v,
 				s->rate_bps = rate;
 				s->n.rates++;
 			}
+			s->limited = s->rate_known && had && v->has_held &&
+				     v->held > held_was;
 		}
+		/* the held count's reference moves with the rate's */
+		if (s->rate.ts_ns == v->ts_ns)
+			s->rate.held = v->has_held ? v->held : 0;
 		if (res == DAQSD_RATE_RESET) {
 			s->n.counter_resets++;
 			slog(s, LK_RESET, now, LOG_INFO,

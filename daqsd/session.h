@@ -97,6 +97,8 @@ struct daqsd_rate {
 	bool have;		/* a previous sample */
 	uint64_t ts_ns;		/* its guest CLOCK_MONOTONIC */
 	uint64_t bytes;		/* its tx_wire_bytes */
+	uint64_t held;		/* its held count (daqsd_seen); not read by
+				 * daqsd_rate_update() */
 };
 
 /*
@@ -172,6 +174,9 @@ struct daqsd_seen {
 	uint8_t lease_state;	/* enum daqs_lease_state */
 	uint64_t ts_ns;
 	uint64_t wire_bytes;
+	/* packets the limit delayed or dropped: throttled + police + qlimit */
+	bool has_held;
+	uint64_t held;
 };
 
 struct daqsd_inflight {
@@ -239,6 +244,8 @@ struct daqsd_sess {
 	bool fresh;			/* a sample since the last take_sample() */
 	bool rate_known;
 	uint64_t rate_bps;		/* the last rate made */
+	bool limited;			/* ... and the limit held packets back
+					 * during it (the held count grew) */
 	uint64_t last_get_ms;
 
 	/* pushing */

@@ -580,6 +580,10 @@ class Lab:
             be = [i for i in range(1, n + 1) if "vm%d" % i != g_vm]
             maxs = {"vm%d" % i: (cap - g) // len(be) for i in be}
             self.daqsd.start(name, "standalone", cap, n, maxs=maxs)
+        elif m == "cap":
+            # calibration, not a method: the guaranteed VM alone, held at
+            # exactly its guarantee by a fixed daqs limit
+            self.daqsd.start(name, "standalone", cap, n, maxs={g_vm: g})
         else:
             die("unknown method " + m)
         time.sleep(1.0)
@@ -709,9 +713,11 @@ def scenario_fig3(lab, a, res):
         ga = lab.run("fig3-alone-g", "none", D, [(1, 0, D, 1)])
         ba = lab.run("fig3-alone-be", "none", D, [(2, 0, D, 5)])
         none = lab.run("fig3-none", "none", D, [(1, 0, D, 1), (2, 0, D, 5)])
-        cases = {}
+        cases, caps = {}, {}
         for gp in a.guarantees:
             g = int(H * gp / 100)
+            if len(a.methods) > 1:
+                caps[gp] = lab.run("fig3-g%g-cap" % gp, "cap", D, [(1, 0, D, 1)], g_vm="vm1", g=g)
             for m in a.methods:
                 if m == "none":
                     continue
@@ -723,9 +729,12 @@ def scenario_fig3(lab, a, res):
     be_alone = mean(steady(ba["rates"][1]))
     none_tot = mean(good([x + y for x, y in zip(*none["rates"])], stalls(none["rates"][:2])))
     rows = []
+    cap_acc = {}
     for gp in a.guarantees:
         g = H * gp / 100
         target = min(g, g_alone)
+        if gp in caps:
+            cap_acc[gp] = cap_accuracy(caps[gp], target)
         for m in a.methods:
             ph = none if m == "none" else cases[(gp, m)]
             gs, bs = steady(ph["rates"][0]), steady(ph["rates"][1])
@@ -744,8 +753,18 @@ def scenario_fig3(lab, a, res):
                              windows=len(gs), utilisation=tot / none_tot,
                              conv_s=None if conv is None else conv / 10.0,
                              phase=ph["name"]))
-    res["fig3"] = dict(rows=rows, g_alone=g_alone, be_alone=be_alone, none_total=none_tot, guest_ok=ok)
+    res["fig3"] = dict(rows=rows, g_alone=g_alone, be_alone=be_alone, none_total=none_tot, guest_ok=ok,
+                       cap_accuracy=cap_acc)
     return rows
+
+
+def cap_accuracy(ph, target):
+    """The accuracy of the calibration phase: the guaranteed VM alone under
+    a fixed limit of its guarantee. The most a limiter that gives it exactly
+    its guarantee can score here: the 100 ms windows of one TCP flow held at
+    a constant rate spread around it."""
+    r = ph["rates"][0]
+    return pct(good(r, stalls([r])), 5) / target
 
 
 def run_methods(lab, a, name, n, D, segs, g):
@@ -754,13 +773,17 @@ def run_methods(lab, a, name, n, D, segs, g):
     vm1's mean rate alone)."""
     lab.boot(n, name)
     runs = {}
+    cap = None
     try:
         ga = lab.run("%s-alone-g" % name, "none", a.fig3_seconds, [(1, 0, a.fig3_seconds, 1)])
+        if len(a.methods) > 1:
+            cap = lab.run("%s-cap" % name, "cap", a.fig3_seconds, [(1, 0, a.fig3_seconds, 1)],
+                          g_vm="vm1", g=g)
         for m in a.methods:
             runs[m] = lab.run("%s-%s" % (name, m), m, D, segs, g_vm="vm1", g=g)
     finally:
         ok = lab.shutdown()
-    return ok, runs, mean(steady(ga["rates"][0]))
+    return ok, runs, mean(steady(ga["rates"][0])), cap
 
 
 def fig4_schedule(n_be, T, streams=2):
@@ -778,7 +801,7 @@ def scenario_fig4(lab, a, res):
     g = int(H * 0.25)
     D = T * n
     segs = fig4_schedule(n - 1, T)
-    ok, runs, g_alone = run_methods(lab, a, "fig4", n, D, segs, g)
+    ok, runs, g_alone, cap = run_methods(lab, a, "fig4", n, D, segs, g)
     target = min(g, g_alone)
     none_tot = None
     rows = []
@@ -817,7 +840,8 @@ def scenario_fig4(lab, a, res):
     base = [x for x in rows if x["method"] == "none"]
     for x in rows:
         x["utilisation"] = x["_tot"] / base[0]["_tot"] if base else float("nan")
-    res["fig4"] = dict(rows=rows, g_alone=g_alone, guest_ok=ok, T=T)
+    res["fig4"] = dict(rows=rows, g_alone=g_alone, guest_ok=ok, T=T,
+                       cap_accuracy=cap_accuracy(cap, target) if cap else None)
     return rows
 
 
@@ -851,7 +875,7 @@ def scenario_churn(lab, a, res):
     T = a.fig4_step
     rng = random.Random(a.seed)
     segs = churn_schedule(rng, n - 1, D, T)
-    ok, runs, g_alone = run_methods(lab, a, "churn", n, D, segs, g)
+    ok, runs, g_alone, cap = run_methods(lab, a, "churn", n, D, segs, g)
     target = min(g, g_alone)
     gsegs = [s for s in segs if s[0] == 1]
     rows = []
@@ -892,7 +916,8 @@ def scenario_churn(lab, a, res):
     base = [x for x in rows if x["method"] == "none"]
     for x in rows:
         x["utilisation"] = x["_tot"] / base[0]["_tot"] if base else float("nan")
-    res["churn"] = dict(rows=rows, g_alone=g_alone, guest_ok=ok, segs=segs)
+    res["churn"] = dict(rows=rows, g_alone=g_alone, guest_ok=ok, segs=segs,
+                        cap_accuracy=cap_accuracy(cap, target) if cap else None)
     return rows
 
 
@@ -909,6 +934,10 @@ def conv_summary(cs):
     if never:
         s += " (%d of %d never)" % (never, len(cs))
     return s
+
+
+CAP_LINE = ("An exact limiter (calibration: the guaranteed VM alone, held at its guarantee by a fixed daqs "
+            "limit; the most any method that gives it exactly its guarantee can score here), accuracy: ")
 
 
 def report(lab, a, res):
@@ -931,6 +960,10 @@ def report(lab, a, res):
         L.append("")
         L.append("Alone: guaranteed VM %.1f Mbit/s, best-effort VM %.1f Mbit/s; both, no control: %.1f Mbit/s." %
                  (mbit(f["g_alone"]), mbit(f["be_alone"]), mbit(f["none_total"])))
+        if f.get("cap_accuracy"):
+            L.append("")
+            L.append(CAP_LINE + ", ".join("%g%%: %.1f%%" % (gp, 100 * v)
+                                          for gp, v in sorted(f["cap_accuracy"].items())) + ".")
         L.append("")
         L.append("| guarantee | method | G Mbit/s | BE Mbit/s | total Mbit/s | utilisation | accuracy | accuracy, all windows (stalls) | G settled after |")
         L.append("|---|---|---|---|---|---|---|---|---|")
@@ -946,6 +979,9 @@ def report(lab, a, res):
                  "(2 streams) more every %d s" % (mbit(H * 0.25), f["T"]))
         L.append("")
         L.append("Guaranteed VM alone: %.1f Mbit/s." % mbit(f["g_alone"]))
+        if f.get("cap_accuracy"):
+            L.append("")
+            L.append(CAP_LINE + "%.1f%%." % (100 * f["cap_accuracy"]))
         L.append("")
         L.append("| method | G mean Mbit/s | G with 7 neighbours | total Mbit/s | utilisation | accuracy | "
                  "accuracy, all windows (stalls) | convergence after a start (median / max) | Jain (BE) |")
@@ -961,6 +997,9 @@ def report(lab, a, res):
         L.append("## churn: 6 VMs, best-effort VMs start and stop at random (seed %d), the guaranteed VM "
                  "(25%%) alternates busy and idle" % a.seed)
         L.append("")
+        if f.get("cap_accuracy"):
+            L.append(CAP_LINE + "%.1f%%." % (100 * f["cap_accuracy"]))
+            L.append("")
         L.append("| method | total Mbit/s | utilisation | accuracy (busy) | accuracy, all busy windows (stalls) | G back after busy (median / max) | "
                  "others take 95% of freed (median / max) | Jain (active BE) |")
         L.append("|---|---|---|---|---|---|---|---|")
@@ -1123,8 +1162,8 @@ def main():
         if s not in ("fig3", "fig4", "churn"):
             die("unknown scenario " + s)
     if not a.guest_timeout:
-        a.guest_timeout = 600 + 40 * len(a.methods) * len(a.guarantees) * a.fig3_seconds // 10 + \
-            len(a.methods) * (8 * a.fig4_step + a.churn_seconds) * 2
+        a.guest_timeout = 600 + 40 * (len(a.methods) + 1) * len(a.guarantees) * a.fig3_seconds // 10 + \
+            (len(a.methods) + 1) * (8 * a.fig4_step + a.churn_seconds) * 2
     os.makedirs(a.out, exist_ok=True)
     lab = Lab(a)
     res = {}

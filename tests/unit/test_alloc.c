@@ -9,7 +9,9 @@
  *     proportion to the flows each VM runs, no VM above its own cap
  *     (max-min fair per flow);
  *   - a limit set at tick k holds for the window from k to k + 1, and the
- *     rate measured at k + 1 is that window's.
+ *     rate measured at k + 1 is that window's;
+ *   - a VM is "limited" (its limit held packets back) when it offered more
+ *     than its limit and got its limit: the limit, not the link, held it.
  *
  * The link is the lab's: 400 Mbit/s, ticks of 100 ms.
  */
@@ -103,6 +105,7 @@ struct sim {
 	struct daqs_vm_in in[MAX_VMS];
 	uint64_t limit[MAX_VMS];	/* in force */
 	uint64_t rate[MAX_VMS];		/* measured at the last tick */
+	bool limited[MAX_VMS];		/* ... and its limit held it back */
 	size_t n;
 	unsigned int tick;
 };
@@ -127,11 +130,18 @@ static void sim_tick(struct sim *s, const struct fvm *v)
 		fluid(C_BPS, v, s->limit, s->n, s->rate);
 	for (i = 0; i < s->n; i++) {
 		struct daqs_vm_in *in = &s->in[i];
+		/* back after being gone: its first sample makes no rate */
+		bool was = s->in[i].present;
+
+		s->limited[i] = s->tick > 0 && v[i].present && s->limit[i] &&
+				v[i].offered > s->limit[i] &&
+				s->rate[i] + 1 >= s->limit[i];
 
 		in->name = v[i].name;
 		in->present = v[i].present;
-		in->rate_known = s->tick > 0;
+		in->rate_known = s->tick > 0 && was;
 		in->rate_bps = s->rate[i];
+		in->limited = s->limited[i];
 		in->limit_bps = s->limit[i];
 		in->min_bps = v[i].min;
 		in->max_bps = v[i].max;
@@ -187,30 +197,36 @@ static uint64_t umax(uint64_t a, uint64_t b)
 
 /*
  * The invariants of every tick of a max-min policy: allocations within the
- * capacity, and each limit exactly max(allocation, minimum, smallest rate),
- * so the limits exceed the capacity by no more than the unused minimums
- * (and the smallest rate of a VM allocated nothing).
+ * capacity, and each limit exactly max(allocation, smallest rate), or its
+ * minimum if it is a guaranteed VM that is idle, so the limits exceed the
+ * capacity by no more than the minimums idle VMs lend (and the smallest
+ * rate of a VM allocated nothing): a VM that sends is never overcommitted.
  */
 static void check_invariants(const struct sim *s)
 {
-	uint64_t sum_alloc = 0;
+	uint64_t sum_alloc = 0, sum_limit = 0, slack = 0;
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
 		const struct daqs_vm_in *in = &s->in[i];
-		uint64_t vmin = s->pol.kind == DAQS_POLICY_MINIMUM_GUARANTEE ?
-				in->min_bps : 0;
+		uint64_t keep = in->st.idle ? in->min_bps : 0;
 
 		if (!in->present) {
 			assert_int_equal(s->limit[i], 0);
 			continue;
 		}
+		assert_true(!in->st.idle || (in->min_bps &&
+			    s->pol.kind == DAQS_POLICY_MINIMUM_GUARANTEE));
 		assert_true(s->limit[i] <= C_BPS);
-		assert_int_equal(s->limit[i], umax(umax(in->st.alloc_bps, vmin),
+		assert_int_equal(s->limit[i], umax(umax(in->st.alloc_bps, keep),
 						   DAQS_RATE_MIN_BPS));
 		sum_alloc += in->st.alloc_bps;
+		sum_limit += s->limit[i];
+		if (keep > in->st.alloc_bps)
+			slack += keep - in->st.alloc_bps;
 	}
 	assert_true(sum_alloc <= C_BPS);
+	assert_true(sum_limit <= C_BPS + slack + s->n * DAQS_RATE_MIN_BPS);
 }
 
 /* --- policies and the solver --------------------------------------------------- */
@@ -292,6 +308,7 @@ struct vm_case {
 	uint32_t weight;
 	double want_limit;		/* Mbit/s */
 	enum daqs_demand want_demand;
+	bool limited;			/* in: its limit held packets back */
 };
 
 struct tick_case {
@@ -319,6 +336,7 @@ static void run_tick_case(const struct tick_case *c)
 		in[i].present = v->want_demand != DAQS_DEMAND_ABSENT;
 		in[i].rate_known = v->known;
 		in[i].rate_bps = v->rate * MBIT;
+		in[i].limited = v->limited;
 		in[i].limit_bps = v->limit * MBIT;
 		in[i].st.alloc_bps = v->alloc * MBIT;
 		in[i].min_bps = v->min * MBIT;
@@ -351,97 +369,133 @@ static void test_tick_table(void **state)
 {
 	static const struct tick_case cases[] = {
 		{ "fairshare: both want more", DAQS_POLICY_FAIRSHARE, 2, {
-			{ true, 200, 200, 200, 0, 0, 1, 200, DAQS_DEMAND_UNSATISFIED },
-			{ true, 200, 200, 200, 0, 0, 1, 200, DAQS_DEMAND_UNSATISFIED },
+			{ true, 200, 200, 200, 0, 0, 1, 200, DAQS_DEMAND_UNSATISFIED, false },
+			{ true, 200, 200, 200, 0, 0, 1, 200, DAQS_DEMAND_UNSATISFIED, false },
 		} },
 		{ "fairshare: one sends less than it may", DAQS_POLICY_FAIRSHARE, 2, {
-			{ true, 100, 200, 200, 0, 0, 1, 104.4, DAQS_DEMAND_SATISFIED },
-			{ true, 200, 200, 200, 0, 0, 1, 295.6, DAQS_DEMAND_UNSATISFIED },
+			{ true, 100, 200, 200, 0, 0, 1, 104.4, DAQS_DEMAND_SATISFIED, false },
+			{ true, 200, 200, 200, 0, 0, 1, 295.6, DAQS_DEMAND_UNSATISFIED, false },
 		} },
 		{ "fairshare ignores weights and minimums", DAQS_POLICY_FAIRSHARE, 2, {
-			{ true, 200, 200, 200, 300, 0, 3, 200, DAQS_DEMAND_UNSATISFIED },
-			{ true, 200, 200, 200, 0, 0, 1, 200, DAQS_DEMAND_UNSATISFIED },
+			{ true, 200, 200, 200, 300, 0, 3, 200, DAQS_DEMAND_UNSATISFIED, false },
+			{ true, 200, 200, 200, 0, 0, 1, 200, DAQS_DEMAND_UNSATISFIED, false },
 		} },
 		{ "weighted_share 1:3", DAQS_POLICY_WEIGHTED_SHARE, 2, {
-			{ true, 200, 200, 200, 0, 0, 1, 100, DAQS_DEMAND_UNSATISFIED },
-			{ true, 200, 200, 200, 0, 0, 3, 300, DAQS_DEMAND_UNSATISFIED },
+			{ true, 200, 200, 200, 0, 0, 1, 100, DAQS_DEMAND_UNSATISFIED, false },
+			{ true, 200, 200, 200, 0, 0, 3, 300, DAQS_DEMAND_UNSATISFIED, false },
 		} },
 		{ "weighted_share: a light payer's unused share goes to the other",
 		  DAQS_POLICY_WEIGHTED_SHARE, 2, {
-			{ true, 50, 300, 300, 0, 0, 3, 52.4, DAQS_DEMAND_SATISFIED },
-			{ true, 100, 100, 100, 0, 0, 1, 347.6, DAQS_DEMAND_UNSATISFIED },
+			{ true, 50, 300, 300, 0, 0, 3, 52.4, DAQS_DEMAND_SATISFIED, false },
+			{ true, 100, 100, 100, 0, 0, 1, 347.6, DAQS_DEMAND_UNSATISFIED, false },
 		} },
 		{ "minimum above the fair share", DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
-			{ true, 200, 200, 200, 300, 0, 1, 300, DAQS_DEMAND_UNSATISFIED },
-			{ true, 200, 200, 200, 0, 0, 1, 100, DAQS_DEMAND_UNSATISFIED },
+			{ true, 200, 200, 200, 300, 0, 1, 300, DAQS_DEMAND_UNSATISFIED, false },
+			{ true, 200, 200, 200, 0, 0, 1, 100, DAQS_DEMAND_UNSATISFIED, false },
 		} },
 		{ "minimum below the fair share", DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
-			{ true, 200, 200, 200, 100, 0, 1, 200, DAQS_DEMAND_UNSATISFIED },
-			{ true, 200, 200, 200, 0, 0, 1, 200, DAQS_DEMAND_UNSATISFIED },
+			{ true, 200, 200, 200, 100, 0, 1, 200, DAQS_DEMAND_UNSATISFIED, false },
+			{ true, 200, 200, 200, 0, 0, 1, 200, DAQS_DEMAND_UNSATISFIED, false },
 		} },
 		{ "idle guaranteed VM: lends its minimum, keeps its limit",
 		  DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
-			{ true, 0, 300, 300, 300, 0, 1, 300, DAQS_DEMAND_SATISFIED },
-			{ true, 100, 100, 100, 0, 0, 1, 399.6, DAQS_DEMAND_UNSATISFIED },
+			{ true, 0, 300, 300, 300, 0, 1, 300, DAQS_DEMAND_SATISFIED, false },
+			{ true, 100, 100, 100, 0, 0, 1, 399.6, DAQS_DEMAND_UNSATISFIED, false },
+		} },
+		{ "guaranteed VM sending below its minimum: limited to what it keeps",
+		  DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
+			/* 50 is over a tenth of 300: not idle, no overcommit */
+			{ true, 50, 300, 300, 300, 0, 1, 52.4, DAQS_DEMAND_SATISFIED, false },
+			{ true, 100, 100, 100, 0, 0, 1, 347.6, DAQS_DEMAND_UNSATISFIED, false },
+		} },
+		{ "guaranteed VM held back below its minimum: all of it at once",
+		  DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
+			/* a TCP start at a 1 Mbit/s limit: little got through */
+			{ true, 0, 1, 1, 300, 0, 1, 300, DAQS_DEMAND_UNSATISFIED,
+			  true },
+			{ true, 399, 399, 399, 0, 0, 1, 100, DAQS_DEMAND_UNSATISFIED, false },
+		} },
+		{ "guaranteed VM at its minimum, held back, dips: keeps it",
+		  DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
+			{ true, 250, 300, 300, 300, 0, 1, 300, DAQS_DEMAND_UNSATISFIED,
+			  true },
+			{ true, 100, 100, 100, 0, 0, 1, 100, DAQS_DEMAND_UNSATISFIED, false },
+		} },
+		{ "the same dip, not held back: lends what it did not use",
+		  DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
+			{ true, 250, 300, 300, 300, 0, 1, 260.4, DAQS_DEMAND_SATISFIED, false },
+			{ true, 100, 100, 100, 0, 0, 1, 139.6, DAQS_DEMAND_UNSATISFIED, false },
+		} },
+		{ "best effort held back at under half its share: satisfied",
+		  DAQS_POLICY_FAIRSHARE, 2, {
+			{ true, 90, 200, 200, 0, 0, 1, 94, DAQS_DEMAND_SATISFIED,
+			  true },
+			{ true, 200, 200, 200, 0, 0, 1, 306, DAQS_DEMAND_UNSATISFIED, false },
+		} },
+		{ "best effort held back at over half its share: unsatisfied",
+		  DAQS_POLICY_FAIRSHARE, 2, {
+			{ true, 110, 200, 200, 0, 0, 1, 200, DAQS_DEMAND_UNSATISFIED,
+			  true },
+			{ true, 200, 200, 200, 0, 0, 1, 200, DAQS_DEMAND_UNSATISFIED, false },
 		} },
 		{ "guaranteed VM sending past its small allocation gets its minimum",
 		  DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
-			{ true, 60, 300, 1, 300, 0, 1, 300, DAQS_DEMAND_UNSATISFIED },
+			{ true, 60, 300, 1, 300, 0, 1, 300, DAQS_DEMAND_UNSATISFIED, false },
 			/* squeezed by its burst: looks satisfied for a tick */
-			{ true, 340, 399, 399, 0, 0, 1, 100, DAQS_DEMAND_SATISFIED },
+			{ true, 340, 399, 399, 0, 0, 1, 100, DAQS_DEMAND_SATISFIED, false },
 		} },
 		{ "a minimum is a floor under the weighted share, not added to it",
 		  DAQS_POLICY_MINIMUM_GUARANTEE, 3, {
-			{ true, 200, 200, 200, 100, 0, 1, 100, DAQS_DEMAND_UNSATISFIED },
-			{ true, 100, 100, 100, 0, 0, 1, 60, DAQS_DEMAND_UNSATISFIED },
-			{ true, 100, 100, 100, 0, 0, 4, 240, DAQS_DEMAND_UNSATISFIED },
+			{ true, 200, 200, 200, 100, 0, 1, 100, DAQS_DEMAND_UNSATISFIED, false },
+			{ true, 100, 100, 100, 0, 0, 1, 60, DAQS_DEMAND_UNSATISFIED, false },
+			{ true, 100, 100, 100, 0, 0, 4, 240, DAQS_DEMAND_UNSATISFIED, false },
 		} },
 		{ "minimums take the whole link: the smallest rate, never 0 (no limit)",
 		  DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
-			{ true, 400, 400, 400, 400, 0, 1, 400, DAQS_DEMAND_UNSATISFIED },
-			{ true, 0, 0, 0, 0, 0, 1, 0.008, DAQS_DEMAND_SATISFIED },
+			{ true, 400, 400, 400, 400, 0, 1, 400, DAQS_DEMAND_UNSATISFIED, false },
+			{ true, 0, 0, 0, 0, 0, 1, 0.008, DAQS_DEMAND_SATISFIED, false },
 		} },
 		{ "a maximum holds", DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
-			{ true, 50, 50, 50, 0, 50, 1, 50, DAQS_DEMAND_UNSATISFIED },
-			{ true, 200, 200, 200, 0, 0, 1, 350, DAQS_DEMAND_UNSATISFIED },
+			{ true, 50, 50, 50, 0, 50, 1, 50, DAQS_DEMAND_UNSATISFIED, false },
+			{ true, 200, 200, 200, 0, 0, 1, 350, DAQS_DEMAND_UNSATISFIED, false },
 		} },
 		{ "all satisfied: the rest lent equally", DAQS_POLICY_FAIRSHARE, 2, {
-			{ true, 10, 200, 200, 0, 0, 1, 200, DAQS_DEMAND_SATISFIED },
-			{ true, 20, 200, 200, 0, 0, 1, 200, DAQS_DEMAND_SATISFIED },
+			{ true, 10, 200, 200, 0, 0, 1, 200, DAQS_DEMAND_SATISFIED, false },
+			{ true, 20, 200, 200, 0, 0, 1, 200, DAQS_DEMAND_SATISFIED, false },
 		} },
 		{ "all satisfied: lent by weight, up to a maximum",
 		  DAQS_POLICY_WEIGHTED_SHARE, 3, {
-			{ true, 0, 100, 100, 0, 0, 1, 87.5, DAQS_DEMAND_SATISFIED },
-			{ true, 0, 100, 100, 0, 0, 3, 262.5, DAQS_DEMAND_SATISFIED },
-			{ true, 0, 100, 100, 0, 50, 1, 50, DAQS_DEMAND_SATISFIED },
+			{ true, 0, 100, 100, 0, 0, 1, 87.5, DAQS_DEMAND_SATISFIED, false },
+			{ true, 0, 100, 100, 0, 0, 3, 262.5, DAQS_DEMAND_SATISFIED, false },
+			{ true, 0, 100, 100, 0, 50, 1, 50, DAQS_DEMAND_SATISFIED, false },
 		} },
 		{ "a push not yet applied: judged by the lower limit in force",
 		  DAQS_POLICY_FAIRSHARE, 2, {
-			{ true, 100, 100, 300, 0, 0, 1, 200, DAQS_DEMAND_UNSATISFIED },
-			{ true, 100, 100, 100, 0, 0, 1, 200, DAQS_DEMAND_UNSATISFIED },
+			{ true, 100, 100, 300, 0, 0, 1, 200, DAQS_DEMAND_UNSATISFIED, false },
+			{ true, 100, 100, 100, 0, 0, 1, 200, DAQS_DEMAND_UNSATISFIED, false },
 		} },
 		{ "first sample holds every limit", DAQS_POLICY_MINIMUM_GUARANTEE, 3, {
-			{ false, 0, 250, 250, 100, 0, 1, 250, DAQS_DEMAND_HOLD },
-			{ false, 0, 100, 100, 0, 0, 1, 100, DAQS_DEMAND_HOLD },
-			{ false, 0, 50, 50, 0, 0, 1, 50, DAQS_DEMAND_HOLD },
+			{ false, 0, 250, 250, 100, 0, 1, 250, DAQS_DEMAND_HOLD, false },
+			{ false, 0, 100, 100, 0, 0, 1, 100, DAQS_DEMAND_HOLD, false },
+			{ false, 0, 50, 50, 0, 0, 1, 50, DAQS_DEMAND_HOLD, false },
 		} },
 		{ "daqsd restarted: limits in force, no allocations: held",
 		  DAQS_POLICY_FAIRSHARE, 2, {
-			{ false, 0, 300, 0, 0, 0, 1, 300, DAQS_DEMAND_HOLD },
-			{ false, 0, 100, 0, 0, 0, 1, 100, DAQS_DEMAND_HOLD },
+			{ false, 0, 300, 0, 0, 0, 1, 300, DAQS_DEMAND_HOLD, false },
+			{ false, 0, 100, 0, 0, 0, 1, 100, DAQS_DEMAND_HOLD, false },
 		} },
 		{ "new VMs: the guaranteed one gets its minimum, the rest is shared",
 		  DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
-			{ false, 0, 0, 0, 300, 0, 1, 300, DAQS_DEMAND_NEW },
-			{ false, 0, 0, 0, 0, 0, 1, 100, DAQS_DEMAND_NEW },
+			{ false, 0, 0, 0, 300, 0, 1, 300, DAQS_DEMAND_NEW, false },
+			{ false, 0, 0, 0, 0, 0, 1, 100, DAQS_DEMAND_NEW, false },
 		} },
 		{ "a VM gone frees its minimum", DAQS_POLICY_MINIMUM_GUARANTEE, 2, {
 			ABSENT,
-			{ true, 100, 100, 100, 0, 0, 1, 400, DAQS_DEMAND_UNSATISFIED },
+			{ true, 100, 100, 100, 0, 0, 1, 400, DAQS_DEMAND_UNSATISFIED, false },
 		} },
 		{ "standalone: a static cap", DAQS_POLICY_STANDALONE, 2, {
-			{ true, 10, 0, 0, 0, 200, 1, 200, DAQS_DEMAND_STATIC },
-			{ true, 10, 0, 0, 0, 0, 1, 400, DAQS_DEMAND_STATIC },
+			{ true, 10, 0, 0, 0, 200, 1, 200, DAQS_DEMAND_STATIC, false },
+			{ true, 10, 0, 0, 0, 0, 1, 400, DAQS_DEMAND_STATIC, false },
 		} },
 	};
 	size_t i;
@@ -516,8 +570,10 @@ static void test_minimums_over_capacity(void **state)
 	assert_int_equal(daqs_alloc(&p, 300 * MBIT, in, 2, out, &st), 0);
 	assert_int_equal(in[0].st.alloc_bps, 180 * MBIT);
 	assert_int_equal(in[1].st.alloc_bps, 120 * MBIT);
-	assert_int_equal(out[0], 240 * MBIT);	/* its minimum, as a limit */
-	assert_int_equal(out[1], 160 * MBIT);
+	/* both send: their limits are their allocations, the link is not
+	 * overcommitted */
+	assert_int_equal(out[0], 180 * MBIT);
+	assert_int_equal(out[1], 120 * MBIT);
 	daqs_alloc_state_release(&st);
 }
 
@@ -635,6 +691,7 @@ static void test_idle_guarantee(void **state)
 	check_invariants(&s);
 	assert_true(s.rate[1] >= C_BPS * 95 / 100);
 	assert_true(s.limit[0] >= C_BPS / 2);	/* can start at once */
+	assert_true(s.in[0].st.idle);
 
 	/* busy again: the guarantee is back within one tick of showing it */
 	v[0].offered = C_BPS;

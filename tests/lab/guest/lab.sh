@@ -14,7 +14,13 @@
 # The host talks to this script over the virtio-serial port org.daqs.lab, one
 # command a line; every command is answered by lines ending with "end CMD":
 #   setup N RATE_BPS QDISC...   namespaces, bridge, shaped link, agents, sinks
-#   unbind                      daqsctl del dev eth0 in every VM (method none)
+#   unbind                      daqsctl del dev eth0 in every VM (method none),
+#                               and any tc qdisc of tbf below
+#   gso SEGS                    every VM's eth0 builds GSO packets of at most
+#                               SEGS segments (docs/lab.md: the lab's scale)
+#   tbf VM RATE_BPS             tc tbf at RATE_BPS on vmVM's eth0, with daqs'
+#                               automatic burst (64 KiB here) and qlimit
+#                               (50 ms): the calibration's exact limiter
 #   show                        each VM's binding: "b vmI RATE LEASE_STATE"
 #   run NAME SECONDS SEG...     SEG = VM:START:DUR:STREAMS (seconds; STREAMS
 #                               iperf3 clients of one stream each, at most
@@ -148,8 +154,24 @@ unbind() {
 	i=1
 	while [ $i -le "$N" ]; do
 		nsx vm$i daqsctl del dev eth0 >/dev/null 2>&1
+		nsx vm$i "$TC" qdisc del dev eth0 root >/dev/null 2>&1
 		i=$((i + 1))
 	done
+}
+
+gso() {
+	i=1
+	while [ $i -le "$N" ]; do
+		"$IP" -n vm$i link set dev eth0 gso_max_segs "$1" ||
+			reply "error gso vm$i"
+		i=$((i + 1))
+	done
+}
+
+tbf() {
+	nsx "vm$1" "$TC" qdisc replace dev eth0 root tbf rate "${2}bit" \
+		burst 65536 latency 50ms >/tmp/tbf.log 2>&1 ||
+		reply "error tbf $(tr '\n' ' ' </tmp/tbf.log)"
 }
 
 finish() {
@@ -162,4 +184,4 @@ finish() {
 	exit 0
 }
 
-serve unbind show run
+serve unbind show run tbf gso

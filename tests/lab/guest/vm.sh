@@ -14,6 +14,7 @@
 #   setup I SINK_IP            daqs.ko, the agent on org.daqs.0 for eth0, a ping
 #   unbind                     daqsctl del dev eth0 (method none)
 #   show                       the binding: "b vmI RATE LEASE_STATE"
+#   gso SEGS                   eth0 builds GSO packets of at most SEGS segments
 #   flows NAME SECONDS SEG...  SEG = START:DUR:STREAMS (STREAMS iperf3 clients of
 #                              one stream each, at most MAXP, to the sink for
 #                              DUR s from START s); clients still running
@@ -42,6 +43,9 @@ setup() {
 }
 
 unbind() { daqsctl del dev eth0 >/dev/null 2>&1; }
+
+# eth0 builds GSO packets of at most $1 segments (docs/lab.md: the lab's scale)
+gso() { "$DAQS_BIN/ip" link set dev eth0 gso_max_segs "$1" || reply "error gso vm$VM"; }
 
 show() {
 	reply "b vm$VM $(cat /sys/class/net/eth0/daqs/rate_bps 2>/dev/null || echo -) $(cat /sys/class/net/eth0/daqs/lease_state 2>/dev/null || echo -)"
@@ -86,4 +90,4 @@ finish() {
 	exit 0
 }
 
-serve unbind show flows
+serve unbind show flows gso

@@ -632,7 +632,6 @@ static void take_binding(struct daqsd_sess *s, const struct daqsd_seen *v,
 {
 	uint64_t max_dt, rate = 0, held_was;
 	enum daqsd_rate_result res;
-	bool had;
 
 	if (s->seen.valid && v->has_mac && s->seen.has_mac &&
 	    memcmp(v->mac, s->seen.mac, DAQS_MAC_LEN))
@@ -651,7 +650,6 @@ static void take_binding(struct daqsd_sess *s, const struct daqsd_seen *v,
 		max_dt = (uint64_t)DAQSD_RATE_MAX_TICKS * s->tick_ms;
 		if (max_dt < 500)
 			max_dt = 500;
-		had = s->rate.have;
 		held_was = s->rate.held;
 		res = daqsd_rate_update(&s->rate, v->ts_ns, v->wire_bytes,
 					max_dt * 1000000ULL, &rate);
@@ -666,7 +664,8 @@ static void take_binding(struct daqsd_sess *s, const struct daqsd_seen *v,
 				s->rate_bps = rate;
 				s->n.rates++;
 			}
-			s->limited = s->rate_known && had && v->has_held &&
+			/* a rate (OK) has a previous sample and its count */
+			s->limited = s->rate_known && v->has_held &&
 				     v->held > held_was;
 		}
 		/* the held count's reference moves with the rate's */

@@ -73,10 +73,7 @@ guest_build_tool "$top" "$build" chdrive "$top/daqsd/channel.c" "$top/daqsd/unit
 for t in sample ucat udpflood timeline; do
 	guest_build_tool "$top" "$build" "$t"
 done
-mkdir -p "$build/keyhold"
-cp "$top"/tests/faults/keyhold/{Kbuild,daqs_keyhold.c} "$build/keyhold/"
-make -s -C "/lib/modules/$kv/build" M="$build/keyhold" modules >"$build/keyhold.log" 2>&1 ||
-	{ cat "$build/keyhold.log"; echo "0 passed, 1 failed"; exit 1; }
+guest_build_keyhold "$top" "$kv" "$build"
 daqsd=$top/daqsd/build/daqsd daqsctl=$top/daqsd/build/daqsctl
 chdrive=$build/chdrive ucat=$build/ucat
 

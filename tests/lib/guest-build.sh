@@ -15,6 +15,17 @@ guest_build() {
 		{ cat "$build/userspace.log"; echo "0 passed, 1 failed"; exit 1; }
 }
 
+# guest_build_keyhold TOP KV BUILD: tests/faults/keyhold (daqs_keyhold.ko, which
+# holds the egress static keys so that loading or unloading daqs.ko never
+# patches __dev_queue_xmit() under QEMU TCG) for kernel KV, into BUILD/keyhold.
+guest_build_keyhold() {
+	local top=$1 kv=$2 build=$3
+	mkdir -p "$build/keyhold"
+	cp "$top"/tests/faults/keyhold/{Kbuild,daqs_keyhold.c} "$build/keyhold/"
+	make -s -C "/lib/modules/$kv/build" M="$build/keyhold" modules >"$build/keyhold.log" 2>&1 ||
+		{ cat "$build/keyhold.log"; echo "0 passed, 1 failed"; exit 1; }
+}
+
 # guest_build_tool TOP BUILD NAME SOURCES...: a test tool in tests/tools
 # linked with the given daqsd/ sources, into BUILD/NAME.
 guest_build_tool() {

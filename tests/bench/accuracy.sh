@@ -13,7 +13,8 @@
 # 2. Accuracy: for each set rate (BENCH_RATES plus "the highest the guest
 #    can push": 90% of the unshaped 8-stream median, rounded down to 100
 #    Mbit/s), each traffic (TCP 1 stream, TCP 8 streams, UDP at twice the
-#    rate) and each method (daqs shape, daqs police, tc tbf, tc htb, tc fq
+#    rate) and each method (none: the same traffic with no limiter, what
+#    the guest carries of it; daqs shape, daqs police, tc tbf, tc htb, tc fq
 #    maxrate), the rate the receiver's device got, on the wire: veth1's
 #    rx_bytes/rx_packets sampled every 100 ms, over MEAS seconds that start
 #    WARM seconds after the first data arrived. TCP skbs through a veth are
@@ -38,13 +39,23 @@
 . "$(dirname "$0")/lib.sh"
 
 ROUNDS=3 RATES="10 50 200 800" MAXRATE=1 TRAFFIC="tcp1 tcp8 udp"
-METHODS="daqs-shape daqs-police tbf htb fq" CHANGE_METHODS="daqs tbf htb"
+METHODS="none daqs-shape daqs-police tbf htb fq" CHANGE_METHODS="daqs tbf htb"
 CAPACITY="tcp1 tcp8 udp" WARM=1 MEAS=3 CHANGE_SECONDS=5
 # BENCH_QUICK=1 (from the kernel command line): a smoke that numbers come out
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	ROUNDS=1 RATES=50 MAXRATE=0 TRAFFIC=tcp1 METHODS="daqs-shape tbf"
 	CHANGE_METHODS=daqs CAPACITY=tcp1 MEAS=1 CHANGE_SECONDS=3
 fi
+# One cell measured more often, from the kernel command line (datapath.sh
+# --append), lists comma-separated, e.g. BENCH_ROUNDS=9 BENCH_RATES=200
+# BENCH_TRAFFIC=udp BENCH_METHODS=none,daqs-shape,tbf BENCH_MAXRATE=0
+# BENCH_CAPACITY=udp BENCH_CHANGE_METHODS=none
+lst() { echo "$1" | tr ',' ' '; }
+ROUNDS=${BENCH_ROUNDS:-$ROUNDS} MAXRATE=${BENCH_MAXRATE:-$MAXRATE}
+RATES=$(lst "${BENCH_RATES:-$RATES}") TRAFFIC=$(lst "${BENCH_TRAFFIC:-$TRAFFIC}")
+METHODS=$(lst "${BENCH_METHODS:-$METHODS}") CAPACITY=$(lst "${BENCH_CAPACITY:-$CAPACITY}")
+CHANGE_METHODS=$(lst "${BENCH_CHANGE_METHODS:-$CHANGE_METHODS}")
+[ "$CHANGE_METHODS" != none ] || CHANGE_METHODS=''
 
 A=ba B=bb
 RX=/sys/class/net/veth1/statistics
@@ -108,6 +119,7 @@ setup() {
 	local b
 	b=$(burst_for "$2")
 	case $1 in
+	none) ;; # the same traffic unshaped: what the guest carries of it
 	daqs-shape) nsx "$A" daqsctl set dev veth0 rate "${2}mbit" mode shape ;;
 	daqs-police) nsx "$A" daqsctl set dev veth0 rate "${2}mbit" mode police ;;
 	tbf) tc -n "$A" qdisc add dev veth0 root tbf rate "${2}mbit" burst "$b" latency 50ms ;;

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # datapath.sh [--quick] [--kernel SERIES] [--part pktgen|accuracy]...
+#             [--append 'VAR=VALUE ...'] [--out DIR]
 #
 # Benchmarks of issue 5, parts 1 and 2, in QEMU guests of Debian's stock
 # kernel (6.1 default): one guest boot per part, every method measured in
@@ -17,6 +18,11 @@
 # Raw rows go to build/bench/<part>.csv (build/bench/quick/ with --quick),
 # then tests/bench/report.sh writes docs/benchmarks.md and its plot.
 #
+# --append: more kernel command line; its VAR=VALUE words are in the guest
+# script's environment (accuracy.sh's BENCH_* select cells and rounds).
+# --out DIR: the CSVs go to DIR instead, and docs/benchmarks.md is left alone
+# (for a closer look at a few cells without replacing the full run's report).
+#
 # --quick: a smoke of about 10 s of measuring per part (plus the boot): one
 # ok/not ok line per thing that must have produced numbers, no report, and
 # "N passed, N failed" at the end. It checks that they run, not how fast.
@@ -25,13 +31,15 @@
 # a cpu-clock profile of each method is taken (build/bench/profile.csv).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-quick=0 series=6.1 parts=()
+quick=0 series=6.1 parts=() user_append='' user_out=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
 	--kernel) series=$2; shift ;;
 	--part) parts+=("$2"); shift ;;
-	-h | --help) sed -n '4,27s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--append) user_append=$2; shift ;;
+	--out) user_out=$2; shift ;;
+	-h | --help) sed -n '4,33s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "datapath.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 	shift
@@ -59,6 +67,7 @@ kv=$("$top/tests/qemu/kernel.sh" "$series")
 build=$top/build/e2e-$kv
 out=$top/build/bench
 [ "$quick" = 1 ] && out=$top/build/bench/quick
+[ -z "$user_out" ] || out=$(realpath -m "$user_out")
 mkdir -p "$out"
 # shellcheck source=SCRIPTDIR/../lib/guest-build.sh
 . "$top/tests/lib/guest-build.sh"
@@ -89,7 +98,7 @@ declare -A produces=([pktgen]="pktgen profile" [accuracy]="capacity accuracy rat
 # CSVs NAME$SUFFIX.csv from its "# csv NAME" result lines
 boot() {
 	local part=$1 script=$2 suffix=$3 dir=$out/boot-$1 rc=0 name append
-	append="$quick_arg${quick_arg:+${4:+ }}${4:-}"
+	append=$(echo "$quick_arg ${4:-} $user_append" | xargs)
 	echo "=== $part: booting a $kv guest ($(date -u +%H:%M:%S))${append:+, kernel args: $append}"
 	start=$SECONDS
 	"$top/tests/qemu/run.sh" --kernel "$kv" --tests "$top/tests/bench" \
@@ -135,8 +144,13 @@ check_part() {
 			result "$([ "$n" -gt 0 ] && [ "$z" -eq 0 ]; echo $?)" \
 				"accuracy_${m}_wire_rate_measured" "$n runs with a rate, $z without"
 		done
-		n=$(rows "$out/ratechange.csv" "\$7 > 0 && \$4 != \"\"")
-		result "$([ "$n" -gt 0 ]; echo $?)" ratechange_measured "$n rows"
+		case " $user_append " in
+		*" BENCH_CHANGE_METHODS=none "*) ;; # asked for none
+		*)
+			n=$(rows "$out/ratechange.csv" "\$7 > 0 && \$4 != \"\"")
+			result "$([ "$n" -gt 0 ]; echo $?)" ratechange_measured "$n rows"
+			;;
+		esac
 		;;
 	esac
 }
@@ -151,7 +165,7 @@ for part in "${parts[@]}"; do
 	check_part "$part"
 done
 
-if [ "$quick" = 0 ]; then
+if [ "$quick" = 0 ] && [ -z "$user_out" ]; then
 	{
 		echo "kernel=$kv"
 		echo "nproc=$(nproc)"

@@ -471,10 +471,10 @@ EOF
 		echo "| $(tname "$t") | $(mb "$(get "$cap" "$t" 3)") ($(mb "$(get "$cap" "$t" 4)")–$(mb "$(get "$cap" "$t" 5)")) | $(get "$cap" "$t" 2) |"
 	done
 	echo
-	maxline=$(sed -n 's/^# accuracy: the highest rate.*: \([0-9]*\) Mbit\/s.*/\1/p' "$dir/boot-accuracy/results.txt" 2>/dev/null | head -n 1)
+	maxline=$(sed -n 's/^# accuracy: the highest rate.*: \([0-9]*\) Mbit\/s.*/\1/p' "$dir/boot-accuracy/results.txt" 2>/dev/null | head -n 1 || true)
 	[ -n "$maxline" ] && echo "The highest set rate, $maxline Mbit/s, is 90% of the unshaped 8-stream median rounded down to 100 Mbit/s." && echo
 
-	echo "### Error at a glance (median error %, n/a: the guest cannot carry it)"
+	echo "### Error at a glance (median error %, n/a: the guest cannot carry it; none: the median wire rate with no limiter)"
 	echo
 	# shellcheck disable=SC2086
 	md_header '| set rate | traffic |' '|---|---|' $table_methods
@@ -485,6 +485,9 @@ EOF
 				v=$(get "$ac" "$m|$r|$t" 3)
 				if [ -z "$v" ]; then
 					printf ' – |'
+				elif [ "$m" = none ]; then
+					# no limiter: what it carried, not an error
+					printf ' %s Mbit/s |' "$(mb "$v")"
 				elif carries "$t" "$r"; then
 					printf ' %s%% |' "$(err "$v" "$r")"
 				else
@@ -530,6 +533,7 @@ EOF
 				fi
 				e=$(err "$v" "$r")
 				carries "$t" "$r" || e="n/a ($e)"
+				[ "$m" != none ] || e="– (no limiter)"
 				echo "| $r | $m | $(mb "$v") ($(mb "$(get "$ac" "$k" 4)")–$(mb "$(get "$ac" "$k" 5)")) | $e | $extra |"
 			done
 		done

@@ -63,6 +63,8 @@ suite lab-qemu tests/lab/check.sh --vms qemu
 # benchmarks: smokes that each part runs and produces numbers (not how fast)
 suite bench-cp tests/bench/cp.sh --quick
 suite bench-datapath tests/bench/datapath.sh --quick
+# the benchmark's selections refuse bad input by name and measure nothing
+suite bench-args tests/bench/args-test.sh
 
 # what failed, again, where the end of a long log shows it
 if [ ${#failures[@]} -gt 0 ]; then

@@ -38,9 +38,11 @@
 # shellcheck source=SCRIPTDIR/../e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-ROUNDS=3 RATES="10 50 200 800" MAXRATE=1 TRAFFIC="tcp1 tcp8 udp"
-METHODS="none daqs-shape daqs-police tbf htb fq" CHANGE_METHODS="daqs tbf htb"
-CAPACITY="tcp1 tcp8 udp" WARM=1 MEAS=3 CHANGE_SECONDS=5
+ALL_TRAFFIC="tcp1 tcp8 udp" ALL_METHODS="none daqs-shape daqs-police tbf htb fq"
+ALL_CHANGE="daqs tbf htb"
+ROUNDS=3 RATES="10 50 200 800" MAXRATE=1 TRAFFIC=$ALL_TRAFFIC
+METHODS=$ALL_METHODS CHANGE_METHODS=$ALL_CHANGE
+CAPACITY=$ALL_TRAFFIC WARM=1 MEAS=3 CHANGE_SECONDS=5
 # BENCH_QUICK=1 (from the kernel command line): a smoke that numbers come out
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	ROUNDS=1 RATES=50 MAXRATE=0 TRAFFIC=tcp1 METHODS="daqs-shape tbf"
@@ -56,6 +58,38 @@ RATES=$(lst "${BENCH_RATES:-$RATES}") TRAFFIC=$(lst "${BENCH_TRAFFIC:-$TRAFFIC}"
 METHODS=$(lst "${BENCH_METHODS:-$METHODS}") CAPACITY=$(lst "${BENCH_CAPACITY:-$CAPACITY}")
 CHANGE_METHODS=$(lst "${BENCH_CHANGE_METHODS:-$CHANGE_METHODS}")
 [ "$CHANGE_METHODS" != none ] || CHANGE_METHODS=''
+# a selection outside these is refused before anything is measured
+# only NAME VALUES ALLOWED...: every word of VALUES is one of ALLOWED
+only() {
+	local name=$1 vals=$2 v
+	shift 2
+	for v in $vals; do
+		case " $* " in
+		*" $v "*) ;;
+		*) echo "$name: '$v' is not one of: $*"; return 1 ;;
+		esac
+	done
+}
+# counts NAME VALUES: every word a whole number above 0
+counts() {
+	local v
+	for v in $2; do
+		case $v in
+		'' | *[!0-9]* | 0*) echo "$1: '$v' is not a whole number above 0"; return 1 ;;
+		esac
+	done
+}
+# shellcheck disable=SC2086 # the ALLOWED lists split into words
+why=$(only BENCH_METHODS "$METHODS" $ALL_METHODS &&
+	only BENCH_TRAFFIC "$TRAFFIC" $ALL_TRAFFIC &&
+	only BENCH_CAPACITY "$CAPACITY" $ALL_TRAFFIC &&
+	only BENCH_CHANGE_METHODS "$CHANGE_METHODS" $ALL_CHANGE &&
+	only BENCH_MAXRATE "$MAXRATE" 0 1 &&
+	counts BENCH_ROUNDS "$ROUNDS" && counts BENCH_RATES "$RATES")
+if [ -n "$why" ]; then
+	fail bench_accuracy_args "$why"
+	exit 0
+fi
 
 A=ba B=bb
 RX=/sys/class/net/veth1/statistics

@@ -34,6 +34,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 quick=0 series=6.1 parts=() user_append='' user_out=''
 while [ $# -gt 0 ]; do
 	case $1 in
+	--kernel | --part | --append | --out)
+		[ $# -ge 2 ] || { echo "datapath.sh: $1 needs a value" >&2; exit 2; }
+		;;&
 	--quick) quick=1 ;;
 	--kernel) series=$2; shift ;;
 	--part) parts+=("$2"); shift ;;

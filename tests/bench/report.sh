@@ -99,11 +99,9 @@ awk -F, 'NR > 1 { print $1, $3 }' "$dir/capacity.csv" | stats >"$cap"
 
 pkt_methods="baseline daqs-idle daqs-count daqs-shape tbf htb fq"
 acc_methods="daqs-shape daqs-police tbf htb fq"
-# none: the same traffic with no limiter, in the same boot (older CSVs lack it)
-has_none=0
-awk -F, 'NR > 1 && $1 == "none" { f = 1 } END { exit !f }' "$dir/accuracy.csv" && has_none=1
-table_methods=$acc_methods
-[ "$has_none" = 0 ] || table_methods="none $acc_methods"
+# the tables lead with none (the same traffic with no limiter) where the CSV
+# has it (older ones do not)
+table_methods=$(awk -F, 'NR > 1 && $1 == "none" { printf "none "; exit }' "$dir/accuracy.csv")$acc_methods
 label() {
 	case $1 in
 	baseline) echo "no hook: daqs.ko not loaded (baseline)" ;;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * daqs_keyhold: a test-only module for tests/faults/reload.sh. While it is
+ * daqs_keyhold: a test-only module for tests/faults/reload.sh and the unload
+ * under traffic in tests/e2e/10-counters.sh. While it is
  * loaded it holds the two static keys that switch egress hooks on in
  * __dev_queue_xmit() (tc/netfilter egress and netfilter netdev egress),
  * as daqs.ko itself does while loaded. Then a load or unload of daqs.ko

@@ -308,6 +308,9 @@ make bench                                    # or:
 tests/bench/datapath.sh                       # parts 1 and 2, one guest boot each, then this report
 tests/bench/datapath.sh --part pktgen         # one part: pktgen (TSC guest), pktgen-hpet, accuracy
 tests/bench/datapath.sh --quick               # the smoke make check runs
+tests/bench/datapath.sh --part accuracy --out DIR --append 'BENCH_ROUNDS=7 BENCH_RATES=200 BENCH_TRAFFIC=udp'
+                                              # a closer look at some cells (BENCH_* in accuracy.sh);
+                                              # the CSVs go to DIR, this report stays
 tests/bench/report.sh build/bench             # the report again from the CSVs
 \`\`\`
 

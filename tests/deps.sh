@@ -6,18 +6,48 @@ pkgs=(
 	build-essential pkg-config git kmod cpio xz-utils bc flex bison
 	libssl-dev libelf-dev python3 sparse dkms
 	linux-headers-amd64 linux-source-6.1
-	qemu-system-x86 busybox-static iperf3 iproute2 ethtool
+	busybox-static iperf3 iproute2 ethtool
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libcmocka-dev
 	libinih-dev libsystemd-dev libkmod-dev valgrind groff-base
 	gnuplot-nox clang libclang-rt-14-dev libseccomp-dev linux-perf
 )
+export DEBIAN_FRONTEND=noninteractive
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >&2
-apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+updated=0
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}" >&2
+	apt-get update -q >&2
+	updated=1
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+fi
+
+# QEMU 8.1 or later. Multi-threaded TCG before 8.1 could translate guest
+# code while another vCPU was rewriting it and then run the stale
+# translation (fixed upstream by "accel/tcg: Always lock pages before
+# translation"); Debian 12's QEMU 7.2 does not have the fix, and our SMP
+# guests oopsed on it in CI (docs/faults.md). Debian 12 gets a newer QEMU
+# from Debian's own bookworm-backports.
+"$(dirname "$0")/lib/qemu-version.sh" --check 2>/dev/null && exit 0
+target=()
+if [ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = bookworm ]; then
+	if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		echo "deps: adding Debian's bookworm-backports (for QEMU >= 8.1)" >&2
+		cat >/etc/apt/sources.list.d/debian-bookworm-backports.sources <<-EOF
+		Types: deb
+		URIs: http://deb.debian.org/debian
+		Suites: bookworm-backports
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+		EOF
+		updated=0
+	fi
+	target=(-t bookworm-backports)
+fi
+echo "deps: installing qemu-system-x86 ${target[*]}" >&2
+[ "$updated" = 1 ] || apt-get update -q >&2
+apt-get install -y -q --no-install-recommends "${target[@]}" qemu-system-x86 >&2
+"$(dirname "$0")/lib/qemu-version.sh" --check

@@ -99,12 +99,15 @@ cycle() {
 		sleep 0.01
 	done
 	[ -d /sys/class/net/vf0 ] && { e_gone=$((e_gone + 1)); return; }
-	ev "hp-gone $_k"
 	_b0=$(bstat stats.tx_packets)
 	if [ "$(bstat state)" != absent ]; then
 		e_gone=$((e_gone + 1))
 		note "hotplug $_mode $_k: vf0's binding not absent: $(tr -d '\n' </tmp/hp.json)"
 	fi
+	# the host plugs the new device only now: when it did so on QEMU's
+	# DEVICE_DELETED, the new one could be probed and bound before the
+	# check above had read the binding (seen under QEMU 10)
+	mark "hp-gone $_k $_mode"
 	# ... and plugs a new one with the same MAC
 	if ! _d=$(wait_dev $VF 30); then
 		e_found=$((e_found + 1))

@@ -36,7 +36,7 @@ fi
 # nlfuzz forges raw generic netlink itself (50-nlfuzz.sh)
 guest_build_tool "$top" "$build" nlfuzz
 # 10-counters.sh unloads daqs.ko under traffic with the egress static keys
-# held by daqs_keyhold.ko (under TCG a stale int3 from text_poke_bp oopsed)
+# held by daqs_keyhold.ko (under QEMU 7.2's TCG a stale int3 from text_poke_bp oopsed)
 guest_build_keyhold "$top" "$kv" "$build"
 
 if [ ${#scripts[@]} -eq 0 ]; then

@@ -19,7 +19,7 @@
 #             connection: the agent answers the next host every time.
 #   reload    rmmod/modprobe daqs FAULTS_RELOADS (100) times under traffic,
 #             with the egress static keys held by tests/faults/keyhold (so
-#             no reload patches the kernel's text: under TCG that hung a
+#             no reload patches the kernel's text: under QEMU 7.2 that hung a
 #             guest, docs/faults.md); FAULTS_RELOAD_KEYS=own leaves them to
 #             daqs.ko alone
 #   teardown  the bound device, a bond's slave and a namespace deleted under traffic,

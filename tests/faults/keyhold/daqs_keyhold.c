@@ -5,10 +5,10 @@
  * loaded it holds the two static keys that switch egress hooks on in
  * __dev_queue_xmit() (tc/netfilter egress and netfilter netdev egress),
  * as daqs.ko itself does while loaded. Then a load or unload of daqs.ko
- * never patches the kernel's text: under QEMU TCG, patching
+ * never patches the kernel's text: under QEMU 7.2's TCG, patching
  * __dev_queue_xmit() (text_poke_bp) while another vCPU floods through it
  * hung the guest at the 75th of 100 reloads, on the patched site
- * (docs/faults.md). The reload test is about daqs's load and unload, not
+ * (docs/faults.md; an emulator race fixed in QEMU 8.1). The reload test is about daqs's load and unload, not
  * about the emulator's handling of cross-modifying code.
  */
 #include <linux/module.h>

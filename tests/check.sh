@@ -38,6 +38,8 @@ suite() {
 }
 
 suite style tests/style.sh
+# a QEMU too old for SMP guests under TCG is refused by name (tests/lib/qemu-version.sh)
+suite qemu-version tests/qemu/version-test.sh
 suite dkms tests/dkms.sh
 suite unit make -C daqsd test
 suite fuzz tests/fuzz-smoke.sh

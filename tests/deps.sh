@@ -31,7 +31,7 @@ fi
 # translation"); Debian 12's QEMU 7.2 does not have the fix, and our SMP
 # guests oopsed on it in CI (docs/faults.md). Debian 12 gets a newer QEMU
 # from Debian's own bookworm-backports.
-"$(dirname "$0")/lib/qemu-version.sh" --check 2>/dev/null && exit 0
+"$(dirname "$0")/lib/qemu-version.sh" 2>/dev/null && exit 0
 target=()
 if [ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = bookworm ]; then
 	if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
@@ -50,4 +50,4 @@ fi
 echo "deps: installing qemu-system-x86 ${target[*]}" >&2
 [ "$updated" = 1 ] || apt-get update -q >&2
 apt-get install -y -q --no-install-recommends "${target[@]}" qemu-system-x86 >&2
-"$(dirname "$0")/lib/qemu-version.sh" --check
+"$(dirname "$0")/lib/qemu-version.sh"

@@ -218,8 +218,9 @@ check_eq module_refcount_zero 0 "$(cat /sys/module/daqs/refcnt)"
 # daqs_keyhold.ko holds the egress static keys, so the unload does not patch
 # __dev_queue_xmit() (text_poke_bp) while iperf3 runs through it. Under QEMU
 # 7.2's TCG a vCPU could execute a stale translated int3 after the patch
-# completed (tests/lib/qemu-version.sh): a 6.12 guest oopsed here on CI ("Oops: int3" at __dev_queue_xmit+0x197,
-# docs/faults.md). It stays loaded for the boot's later scripts.
+# completed (tests/lib/qemu-version.sh): a 6.12 guest oopsed here on CI
+# ("Oops: int3" at __dev_queue_xmit+0x197, docs/faults.md). It stays loaded
+# for the boot's later scripts.
 check egress_keys_held_elsewhere modprobe daqs_keyhold
 check rmmod_under_traffic rmmod daqs
 check_eq module_gone "" "$(ls -d /sys/module/daqs 2>/dev/null)"

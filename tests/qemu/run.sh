@@ -97,7 +97,7 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86 is not installe
 # multi-threaded TCG before QEMU 8.1 runs stale translations (the script says
 # why); DAQS_ALLOW_OLD_QEMU=1 runs on one anyway, for a look, not for a verdict
 if [[ $accel == tcg && ${DAQS_ALLOW_OLD_QEMU:-0} != 1 ]]; then
-	"$REPO/tests/lib/qemu-version.sh" --check || die "QEMU too old for SMP guests under TCG"
+	"$REPO/tests/lib/qemu-version.sh" || die "QEMU too old for SMP guests under TCG"
 fi
 if [[ -n $tap_spec ]]; then
 	[[ $mq_net == 0 ]] || die "--tap and --mq-net are two NICs named eth0: one of them"

@@ -8,8 +8,9 @@
  * never patches the kernel's text: under QEMU 7.2's TCG, patching
  * __dev_queue_xmit() (text_poke_bp) while another vCPU floods through it
  * hung the guest at the 75th of 100 reloads, on the patched site
- * (docs/faults.md; an emulator race fixed in QEMU 8.1). The reload test is about daqs's load and unload, not
- * about the emulator's handling of cross-modifying code.
+ * (docs/faults.md; an emulator race fixed in QEMU 8.1). The reload test is
+ * about daqs's load and unload, not about the emulator's handling of
+ * cross-modifying code.
  */
 #include <linux/module.h>
 #include <linux/netdevice.h>

@@ -17,20 +17,14 @@ for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing+=("$p")
 done
-updated=0
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "deps: installing ${missing[*]}" >&2
 	apt-get update -q >&2
-	updated=1
 	apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 fi
 
-# QEMU 8.1 or later. Multi-threaded TCG before 8.1 could translate guest
-# code while another vCPU was rewriting it and then run the stale
-# translation (fixed upstream by "accel/tcg: Always lock pages before
-# translation"); Debian 12's QEMU 7.2 does not have the fix, and our SMP
-# guests oopsed on it in CI (docs/faults.md). Debian 12 gets a newer QEMU
-# from Debian's own bookworm-backports.
+# QEMU 8.1 or later (tests/lib/qemu-version.sh says why): Debian 12's is
+# 7.2, so there it comes from Debian's own bookworm-backports
 "$(dirname "$0")/lib/qemu-version.sh" 2>/dev/null && exit 0
 target=()
 if [ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = bookworm ]; then
@@ -43,11 +37,10 @@ if [ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = bookworm ]; then
 		Components: main
 		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 		EOF
-		updated=0
 	fi
 	target=(-t bookworm-backports)
 fi
 echo "deps: installing qemu-system-x86 ${target[*]}" >&2
-[ "$updated" = 1 ] || apt-get update -q >&2
+apt-get update -q >&2
 apt-get install -y -q --no-install-recommends "${target[@]}" qemu-system-x86 >&2
 "$(dirname "$0")/lib/qemu-version.sh"

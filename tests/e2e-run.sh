@@ -35,6 +35,8 @@ if [ -n "$(find "$moddir" -name 'netdevsim.ko*' -print -quit 2>/dev/null)" ]; th
 fi
 # nlfuzz forges raw generic netlink itself (50-nlfuzz.sh)
 guest_build_tool "$top" "$build" nlfuzz
+# udpflood sends UDP with no control connection: 20-accuracy.sh's police books
+guest_build_tool "$top" "$build" udpflood
 # 10-counters.sh unloads daqs.ko under traffic with the egress static keys
 # held by daqs_keyhold.ko (under QEMU 7.2's TCG a stale int3 from text_poke_bp oopsed)
 guest_build_keyhold "$top" "$kv" "$build"
@@ -51,7 +53,7 @@ timeout=${DAQS_E2E_TIMEOUT:-1500}
 [ "$series" != debug ] || timeout=${DAQS_E2E_TIMEOUT:-3000}
 set +e
 "$top/tests/qemu/run.sh" --kernel "$kv" --tests "$top/tests/e2e" \
-	--module "$build/tree/kmod/daqs.ko" --module "$build/keyhold/daqs_keyhold.ko" --bin "$daqsctl" --bin "$build/sample" --bin "$build/nlsend" --bin "$top/daqsd/build/daqsd" --bin "$build/fakevm" --bin "$build/nlfuzz" \
+	--module "$build/tree/kmod/daqs.ko" --module "$build/keyhold/daqs_keyhold.ko" --bin "$daqsctl" --bin "$build/sample" --bin "$build/nlsend" --bin "$top/daqsd/build/daqsd" --bin "$build/fakevm" --bin "$build/nlfuzz" --bin "$build/udpflood" \
 	--out "$build/out" --timeout "$timeout" \
 	${DAQS_E2E_APPEND:+--append "$DAQS_E2E_APPEND"} \
 	--mq-net "${extra[@]}" "${scripts[@]}" 2>&1 | tee "$build/run.log"

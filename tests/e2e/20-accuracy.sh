@@ -118,9 +118,10 @@ done
 # every datagram the sender handed over is either a daqs police drop (which
 # the sender's UDP layer counts as a send error) or passed by daqs, and
 # everything daqs passed is what the peer's device and its socket received.
-# Nothing else may cross veth0 meanwhile: udpflood has no control connection
-# (iperf3's TCP one once lost a segment to the policer: 4523 drops against
-# 4522 send errors), IPv6 is off and a permanent neighbour entry means no ARP.
+# Nothing else may cross veth0 meanwhile: udpflood has no control connection,
+# IPv6 is off and a permanent neighbour entry means no ARP. (With iperf3, CI
+# once counted 4523 drops against 4522 send errors: one policed packet was
+# not a datagram, a segment of iperf3's TCP control connection or an ARP probe.)
 udp() { nsx "$1" awk -v f="$2" '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c[f] }' /proc/net/snmp; }
 peer_mac=$(nsx "$B" cat /sys/class/net/veth1/address)
 nsx "$A" "$DAQS_BIN/ip" neigh replace 198.51.100.2 lladdr "$peer_mac" dev veth0 nud permanent

@@ -122,7 +122,6 @@ done
 # IPv6 is off and a permanent neighbour entry means no ARP. (With iperf3, CI
 # once counted 4523 drops against 4522 send errors: one policed packet was
 # not a datagram, a segment of iperf3's TCP control connection or an ARP probe.)
-udp() { nsx "$1" awk -v f="$2" '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c[f] }' /proc/net/snmp; }
 peer_mac=$(nsx "$B" cat /sys/class/net/veth1/address)
 nsx "$A" "$DAQS_BIN/ip" neigh replace 198.51.100.2 lladdr "$peer_mac" dev veth0 nud permanent
 "$DAQS_BIN/ip" netns exec "$B" udpflood -l 9000 >/tmp/police-sink.txt &
@@ -131,18 +130,18 @@ nsx "$A" daqsctl set dev veth0 rate "$prate" burst 64k mode police
 DQ=/sys/class/net/veth0/daqs
 dtx0=$(nsx "$A" cat $DQ/tx_packets) drop0=$(nsx "$A" cat $DQ/drops_police)
 vrx0=$(netdev_stat "$B" veth1 rx_packets)
-err0=$(udp "$A" SndbufErrors)
+err0=$(snmp_udp "$A" SndbufErrors)
 sleep 0.5
 nsx "$A" udpflood -s 1400 -t 3 198.51.100.2 9000 >/tmp/police-flood.txt
 sleep 0.5
 passed=$(($(nsx "$A" cat $DQ/tx_packets) - dtx0))
 drops=$(($(nsx "$A" cat $DQ/drops_police) - drop0))
 received=$(($(netdev_stat "$B" veth1 rx_packets) - vrx0))
-senderr=$(($(udp "$A" SndbufErrors) - err0))
+senderr=$(($(snmp_udp "$A" SndbufErrors) - err0))
 kill -TERM "$sink"
 wait "$sink"
-sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' /tmp/police-flood.txt)
-sunk=$(sed -n 's/.*received=\([0-9]*\).*/\1/p' /tmp/police-sink.txt)
+sent=$(udpflood_count /tmp/police-flood.txt sent)
+sunk=$(udpflood_count /tmp/police-sink.txt received)
 note "police $prate, udpflood 1400 B for 3 s: sent ${sent:-?} datagrams; daqs passed $passed and dropped $drops; the sender's UDP layer saw $senderr send errors; the peer device received $received packets, its socket ${sunk:-?}"
 check_gt police_drops_something "$drops" 0
 check_eq police_sent_eq_passed_plus_drops "${sent:-none}" "$((passed + drops))"

@@ -120,14 +120,14 @@ debug_kernel && prate=1mbit
 ip neigh replace 192.0.2.99 lladdr 02:00:00:00:00:99 dev eth0 nud permanent
 daqsctl set dev eth0 rate "$prate" mode police
 d0=$(cat "$SYS/daqs/drops_police") t0=$(cat "$SYS/daqs/tx_packets") n0=$(netdev_stat - eth0 tx_packets)
-e0=$(awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["SndbufErrors"] }' /proc/net/snmp)
+e0=$(snmp_udp - SndbufErrors)
 udpflood -s 1400 -t 3 192.0.2.99 9 >/tmp/vpolice.txt
 sleep 0.5	# virtio-net counts a packet when the host has taken it
-e1=$(awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["SndbufErrors"] }' /proc/net/snmp)
+e1=$(snmp_udp - SndbufErrors)
 drops=$(($(cat "$SYS/daqs/drops_police") - d0))
 passed=$(($(cat "$SYS/daqs/tx_packets") - t0))
 nic=$(($(netdev_stat - eth0 tx_packets) - n0))
-sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' /tmp/vpolice.txt)
+sent=$(udpflood_count /tmp/vpolice.txt sent)
 note "virtio police $prate, udpflood 1400 B for 3 s: sent ${sent:-?}; daqs passed $passed and dropped $drops; the sender saw $((e1 - e0)) send errors; eth0 sent $nic packets"
 check_gt virtio_police_drops "$drops" 0
 check_eq virtio_police_sent_eq_passed_plus_drops "${sent:-none}" "$((passed + drops))"

@@ -224,6 +224,17 @@ netdev_stat() {
 	nsx "$1" cat "/sys/class/net/$2/statistics/$3"
 }
 
+# snmp_udp NS FIELD: the UDP counter FIELD (e.g. SndbufErrors) of /proc/net/snmp in NS
+snmp_udp() {
+	nsx "$1" cat /proc/net/snmp | awk -v f="$2" '$1 == "Udp:" && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
+		$1 == "Udp:" { print $c[f] }'
+}
+
+# udpflood_count FILE FIELD: the sent= or received= count of udpflood's last line in FILE
+udpflood_count() {
+	sed -n "s/.*$2=\\([0-9]*\\).*/\\1/p" "$1"
+}
+
 # netdev_stat_pair NS_A DEV_A FIELD_A NS_B DEV_B FIELD_B: prints "A B", both read while
 # A did not move (A, B, A again until the two A agree), so late packets cannot make two
 # views of one flow disagree.

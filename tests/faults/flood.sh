@@ -30,11 +30,6 @@ T=$(param flood_s 60)
 RATE=20000000
 SYS=/sys/class/net/veth0/daqs
 
-snmp_udp() {
-	nsx "$1" cat /proc/net/snmp | awk -v f="$2" '$1 == "Udp:" && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
-		$1 == "Udp:" { print $c[f] }'
-}
-
 dstat() { nsx "$A" cat "$SYS/$1"; }
 hook_seen() {
 	echo $(($(dstat tx_packets) + $(dstat drops_police) + $(dstat drops_qlimit) + $(dstat drops_detach) + $(dstat queued)))
@@ -88,7 +83,7 @@ flood() {
 	_d1=$(dstat drops_qlimit) _p1=$(dstat drops_police)
 	kill "$_k0" "$_k1" 2>/dev/null
 	wait "$_k0" "$_k1"
-	_sent=$(($(sed 's/.*sent=\([0-9]*\).*/\1/' /tmp/flood0.txt) + $(sed 's/.*sent=\([0-9]*\).*/\1/' /tmp/flood1.txt)))
+	_sent=$(($(udpflood_count /tmp/flood0.txt sent) + $(udpflood_count /tmp/flood1.txt sent)))
 	_hook=$((_h1 - _h0)) _deliv=$((_rx1 - _rx0))
 	note "flood $_mode: $(cat /tmp/flood0.txt); $(cat /tmp/flood1.txt)"
 	note "flood $_mode: sent $_sent (kernel: OutDatagrams $((_s1 - _s0)) + SndbufErrors $((_e1 - _e0))), daqs saw $_hook: passed $((_tx1 - _tx0)), drops_police $((_p1 - _p0)), drops_qlimit $((_d1 - _d0)), queued $_q; delivered $_deliv, veth0 tx_dropped $((_dr1 - _dr0))"

@@ -470,12 +470,15 @@ check daqsd_controls_after_agent_restart 'wait_for 10 "snap '"'"'[ \"\$(vmf vm1 
 note "daqsd's view of vm1 after the agent restart: connects $c0 -> $(vmf vm1 connects), timeouts $(vmf vm1 timeouts), stalls $(vmf vm1 stalls), bad_frames $(vmf vm1 bad_frames), skipped_bytes $(vmf vm1 skipped_bytes), lease_expired $(vmf vm1 lease_expired), sets $(vmf vm1 sets)"
 
 # --- the guest's verdict -----------------------------------------------------------------------------
-grc=0
-wait "$RUN_PID" || grc=$?
-RUN_PID=''
+# daqsd goes first: vm1's lease expiring is the guest's signal that the host
+# has looked at vm1 for the last time (before, the guest powered off right
+# after its "agent recovered" and took vm1 away under the check above)
 kill "$DAQSD_PID" 2>/dev/null || true
 wait "$DAQSD_PID" 2>/dev/null || true
 DAQSD_PID=''
+grc=0
+wait "$RUN_PID" || grc=$?
+RUN_PID=''
 guest_verdict "$grc" "$build/run.log" '^(ok |not ok |daqs-e2e: )'
 note "logs: $build (daqsd.log, fake-*.log, chdrive.log, run.log, out/); $((SECONDS - t_start)) s in all"
 echo "$pass passed, $fail failed"

@@ -17,7 +17,8 @@
 # second; iperf: the client's last one-second interval). Otherwise the
 # guest follows what it sees: once veth0's lease has expired (the host killed daqsd) and is active
 # again (daqsd restarted), it kills the agent with -9, starts it again and
-# reports when daqsd has the device again; then it ends.
+# reports when daqsd has the device again; then it ends once the lease
+# expires again (the host kills daqsd after its last look at vm1).
 #
 # With daqsd_role=vm2 on the kernel command line it is the second VM, which
 # the host starts and stops while vm1 runs: once daqsd controls veth0 it
@@ -178,6 +179,10 @@ if wait_renewal 30 && [ "$(sysfs rate_bps)" = "$before" ]; then
 	t_back=$(uptime_ms)
 	ok agent_restart_daqsd_recovers "rate $(sysfs rate_bps) lease active"
 	marker "agent recovered kill_to_start_ms=$((t_start - t_kill)) start_to_renewal_ms=$((t_back - t_start))"
+	# the host still reads daqsd's view of vm1 (controlled, the limit in
+	# force): powering off now would take vm1 away under that check. The
+	# host kills daqsd when it is done, so the lease expiring is its signal.
+	wait_lease expired "$WAIT" || fail host_done_seen "veth0's lease still active $WAIT s after the recovery"
 else
 	fail agent_restart_daqsd_recovers "rate $(sysfs rate_bps) (was $before), lease $(sysfs lease_state)"
 fi

@@ -230,7 +230,7 @@ snmp_udp() {
 		$1 == "Udp:" { print $c[f] }'
 }
 
-# udpflood_count FILE FIELD: the sent= or received= count of udpflood's last line in FILE
+# udpflood_count FILE FIELD: the sent= or received= count from the one line udpflood printed into FILE
 udpflood_count() {
 	sed -n "s/.*$2=\\([0-9]*\\).*/\\1/p" "$1"
 }
